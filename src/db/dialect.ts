@@ -1,0 +1,63 @@
+import type { Kysely } from 'kysely'
+
+/**
+ * Any query executor: the database or a transaction. Record tables are defined at run time, so
+ * queries are untyped; values are still always bound parameters.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Executor = Kysely<any>
+
+export type DialectName = 'sqlite' | 'postgres'
+
+/**
+ * The storage kinds of record columns. Field types map onto these; the dialect renders each from a
+ * fixed template, so no user text ever reaches DDL through a column definition.
+ */
+export type ColumnKind = 'text' | 'number' | 'bool' | 'json' | 'jsonArray' | 'geoPoint'
+
+export interface ColumnInfo {
+  readonly name: string
+  /** The declared type as the database reports it (lower-cased). */
+  readonly type: string
+  readonly notNull: boolean
+}
+
+export interface IndexInfo {
+  readonly name: string
+  readonly unique: boolean
+}
+
+/** What a database error means to the API. */
+export type ErrorClass =
+  | { readonly kind: 'unique'; readonly columns: readonly string[] }
+  | { readonly kind: 'foreignKey' }
+  | { readonly kind: 'unavailable' }
+  | { readonly kind: 'other' }
+
+/**
+ * Everything that differs between SQLite and PostgreSQL, in one place. Nothing outside
+ * `db/dialects/` asks which database it runs on.
+ */
+export interface GalleyDialect {
+  readonly name: DialectName
+  /** The column type, nullability and default of a record column (DDL fragment, fixed templates). */
+  columnDefinition(kind: ColumnKind, opts?: { primaryKey?: boolean }): string
+  /** The DDL of the hidden insertion-order column, or undefined where the database has one (SQLite rowid). */
+  rowIdColumnDefinition(): string | undefined
+  /** Double-quoted identifier; the name must already be validated by the schema. */
+  quoteIdentifier(name: string): string
+  /** Renders a validated literal (string, number, boolean or null) for DDL, where parameters are not allowed. */
+  literal(value: string | number | boolean | null): string
+  /** An index column expression for `COLLATE NOCASE`-style case-insensitive indexes. */
+  caseInsensitiveIndexColumn(quotedColumn: string): string
+  /** A value of `kind` as it is bound as a parameter. */
+  encode(kind: ColumnKind, value: unknown): unknown
+  /** A value of `kind` as read from a row, to its JSON form. */
+  decode(kind: ColumnKind, value: unknown): unknown
+  /** Serializes concurrent migration runs across processes; call inside the migration transaction. */
+  lockMigrations(trx: Executor): Promise<void>
+  tableExists(db: Executor, table: string): Promise<boolean>
+  listColumns(db: Executor, table: string): Promise<ColumnInfo[]>
+  listIndexes(db: Executor, table: string): Promise<IndexInfo[]>
+  classifyError(err: unknown): ErrorClass
+}

@@ -1,0 +1,145 @@
+import { sql } from 'kysely'
+import type { Executor, ColumnInfo, ColumnKind, ErrorClass, GalleyDialect, IndexInfo } from '../dialect.js'
+import { decodeJson, quoteDouble, renderLiteral } from './shared.js'
+
+const COLUMN: Record<ColumnKind, string> = {
+  text: `TEXT NOT NULL DEFAULT ''`,
+  number: `DOUBLE PRECISION NOT NULL DEFAULT 0`,
+  bool: `BOOLEAN NOT NULL DEFAULT FALSE`,
+  json: `JSONB DEFAULT NULL`,
+  jsonArray: `JSONB NOT NULL DEFAULT '[]'::jsonb`,
+  geoPoint: `JSONB NOT NULL DEFAULT '{"lon":0,"lat":0}'::jsonb`,
+}
+
+/** An arbitrary constant naming Galley's migration lock among advisory locks. */
+const MIGRATION_LOCK_KEY = 0x6a11e7
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  '53300',
+  '57P01',
+  '57P02',
+  '57P03',
+  '57014',
+])
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Query read timeout',
+  'Client has encountered a connection error',
+  'connect ECONNREFUSED',
+  'Cannot use a pool after calling end',
+]
+
+export const postgresDialect: GalleyDialect = {
+  name: 'postgres',
+
+  columnDefinition(kind, opts) {
+    if (opts?.primaryKey) return 'TEXT PRIMARY KEY NOT NULL'
+    return COLUMN[kind]
+  },
+
+  // PostgreSQL has no implicit insertion order; `_rowid_` gives `@rowid` sorting the same meaning as on SQLite.
+  rowIdColumnDefinition: () => `"_rowid_" BIGINT GENERATED ALWAYS AS IDENTITY`,
+
+  quoteIdentifier: quoteDouble,
+
+  literal: renderLiteral,
+
+  caseInsensitiveIndexColumn: (quoted) => `lower(${quoted})`,
+
+  encode(kind, value) {
+    switch (kind) {
+      case 'bool':
+        return Boolean(value)
+      case 'json':
+        return value === null || value === undefined ? null : JSON.stringify(value)
+      case 'jsonArray':
+      case 'geoPoint':
+        return JSON.stringify(value)
+      default:
+        return value
+    }
+  },
+
+  decode(kind, value) {
+    switch (kind) {
+      case 'text':
+        return value === null || value === undefined ? '' : String(value)
+      case 'number':
+        return value === null || value === undefined ? 0 : Number(value)
+      case 'bool':
+        return value === true || value === 't' || value === 1
+      default:
+        return decodeJson(kind, value)
+    }
+  },
+
+  async lockMigrations(trx) {
+    await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx)
+  },
+
+  async tableExists(db, table) {
+    const r = await sql<{
+      n: number
+    }>`SELECT count(*)::int AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND lower(c.relname) = lower(${table}) AND c.relkind IN ('r','v','m','p')`.execute(
+      db,
+    )
+    return (r.rows[0]?.n ?? 0) > 0
+  },
+
+  async listColumns(db: Executor, table: string): Promise<ColumnInfo[]> {
+    const r = await sql<{
+      name: string
+      type: string
+      nullable: string
+    }>`SELECT column_name AS name, data_type AS type, is_nullable AS nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${table} ORDER BY ordinal_position`.execute(
+      db,
+    )
+    return r.rows.map((c) => ({ name: c.name, type: c.type.toLowerCase(), notNull: c.nullable === 'NO' }))
+  },
+
+  async listIndexes(db: Executor, table: string): Promise<IndexInfo[]> {
+    const r = await sql<{
+      name: string
+      unique: boolean
+    }>`SELECT i.relname AS name, ix.indisunique AS unique FROM pg_catalog.pg_index ix JOIN pg_catalog.pg_class t ON t.oid = ix.indrelid JOIN pg_catalog.pg_class i ON i.oid = ix.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = current_schema() AND t.relname = ${table} AND NOT ix.indisprimary ORDER BY i.relname`.execute(
+      db,
+    )
+    return r.rows.map((i) => ({ name: i.name, unique: i.unique }))
+  },
+
+  classifyError(err: unknown): ErrorClass {
+    const e = err as { code?: unknown; message?: unknown; detail?: unknown }
+    const code = typeof e?.code === 'string' ? e.code : ''
+    const message = typeof e?.message === 'string' ? e.message : ''
+    if (code === '23505') {
+      // detail: Key (title, lower(slug))=(a, b) already exists.
+      const detail = typeof e.detail === 'string' ? e.detail : ''
+      const inner = /^Key \((.*)\)=\(/.exec(detail)?.[1] ?? ''
+      const cols = inner
+        .split(',')
+        .map((p) =>
+          p
+            .trim()
+            .replace(/^lower\((.*)\)$/i, '$1')
+            .replace(/^"(.*)"$/, '$1'),
+        )
+        .filter((c) => /^\w+$/.test(c))
+      return { kind: 'unique', columns: cols }
+    }
+    if (code === '23503') return { kind: 'foreignKey' }
+    if (
+      UNAVAILABLE_CODES.has(code) ||
+      code.startsWith('08') ||
+      UNAVAILABLE_MESSAGES.some((m) => message.includes(m))
+    )
+      return { kind: 'unavailable' }
+    return { kind: 'other' }
+  },
+}

@@ -1,0 +1,17 @@
+export type {
+  Executor,
+  ColumnInfo,
+  ColumnKind,
+  DialectName,
+  ErrorClass,
+  GalleyDialect,
+  IndexInfo,
+} from './dialect.js'
+export {
+  openDatabase,
+  type Database,
+  type DatabaseOptions,
+  type Durability,
+} from './database.js'
+export { runMigrations, appliedMigrations, type Migration } from './migrations.js'
+export { systemTablesMigration } from './system-tables.js'

@@ -1,0 +1,5 @@
+export * from './errors.js'
+export * from './ids.js'
+export * from './time.js'
+export * from './limits.js'
+export * from './logger.js'

@@ -1,0 +1,28 @@
+/** Named limits. Each is tested at limit and limit+1. */
+
+/** Default request body limit (PocketBase: 32 MiB). */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024
+
+/** Collection list pagination. */
+export const DEFAULT_PER_PAGE = 30
+export const MAX_PER_PAGE = 1000
+
+/** Collection names: `^\w+$`, at most this many characters. */
+export const MAX_COLLECTION_NAME_LENGTH = 255
+/** Field names: `^\w+$`, at most this many characters. */
+export const MAX_FIELD_NAME_LENGTH = 100
+/** Custom collection ids: 1..100 `\w` characters. */
+export const MAX_COLLECTION_ID_LENGTH = 100
+/** Fields per collection. */
+export const MAX_FIELDS = 1000
+/** Indexes per collection and the length of one index statement. */
+export const MAX_INDEXES = 100
+export const MAX_INDEX_LENGTH = 3000
+/** Field `help` text. */
+export const MAX_HELP_LENGTH = 300
+/** Rules are filters: the filter length limit applies. */
+export const MAX_RULE_LENGTH = 3500
+/** Largest integer accepted for size/limit options (2^53-1). */
+export const MAX_SAFE_OPTION = Number.MAX_SAFE_INTEGER
+/** Collections imported in one request. */
+export const MAX_IMPORT_COLLECTIONS = 1000
