@@ -50,12 +50,18 @@ export interface GalleyDialect {
   literal(value: string | number | boolean | null): string
   /** An index column expression for `COLLATE NOCASE`-style case-insensitive indexes. */
   caseInsensitiveIndexColumn(quotedColumn: string): string
+  /**
+   * An expression converting a column between single and multiple values (text <-> jsonArray), as
+   * PocketBase does when a select/relation/file field's maxSelect crosses 1: '' -> [], 'a' -> ["a"],
+   * and back to the last element.
+   */
+  convertColumn(from: ColumnKind, to: ColumnKind, quotedColumn: string): string
   /** A value of `kind` as it is bound as a parameter. */
   encode(kind: ColumnKind, value: unknown): unknown
   /** A value of `kind` as read from a row, to its JSON form. */
   decode(kind: ColumnKind, value: unknown): unknown
-  /** Serializes concurrent migration runs across processes; call inside the migration transaction. */
-  lockMigrations(trx: Executor): Promise<void>
+  /** Serializes schema changes and migrations across processes; call inside the transaction. */
+  lockSchema(trx: Executor): Promise<void>
   tableExists(db: Executor, table: string): Promise<boolean>
   listColumns(db: Executor, table: string): Promise<ColumnInfo[]>
   listIndexes(db: Executor, table: string): Promise<IndexInfo[]>

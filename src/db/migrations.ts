@@ -31,7 +31,7 @@ export async function runMigrations(database: Database, migrations: readonly Mig
   const applied: string[] = []
   for (const migration of migrations) {
     const ran = await database.transaction(async (trx) => {
-      await database.dialect.lockMigrations(trx)
+      await database.dialect.lockSchema(trx)
       const done = await trx
         .selectFrom('_migrations')
         .select('name')

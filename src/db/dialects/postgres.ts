@@ -53,6 +53,13 @@ export const postgresDialect: GalleyDialect = {
 
   caseInsensitiveIndexColumn: (quoted) => `lower(${quoted})`,
 
+  convertColumn(from, to, col) {
+    if (from === 'text' && to === 'jsonArray') return `CASE WHEN ${col} = '' THEN '[]'::jsonb ELSE jsonb_build_array(${col}) END`
+    if (from === 'jsonArray' && to === 'text')
+      return `COALESCE(CASE WHEN jsonb_typeof(${col}) = 'array' THEN ${col} ->> -1 ELSE ${col} #>> '{}' END, '')`
+    return col
+  },
+
   encode(kind, value) {
     switch (kind) {
       case 'bool':
@@ -80,7 +87,7 @@ export const postgresDialect: GalleyDialect = {
     }
   },
 
-  async lockMigrations(trx) {
+  async lockSchema(trx) {
     await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx)
   },
 

@@ -28,6 +28,13 @@ export const sqliteDialect: GalleyDialect = {
 
   caseInsensitiveIndexColumn: (quoted) => `${quoted} COLLATE NOCASE`,
 
+  convertColumn(from, to, col) {
+    if (from === 'text' && to === 'jsonArray') return `CASE WHEN ${col} = '' THEN '[]' ELSE json_array(${col}) END`
+    if (from === 'jsonArray' && to === 'text')
+      return `COALESCE((SELECT value FROM json_each(CASE WHEN json_valid(${col}) THEN ${col} ELSE '[]' END) ORDER BY key DESC LIMIT 1), '')`
+    return col
+  },
+
   encode(kind, value) {
     switch (kind) {
       case 'bool':
@@ -55,7 +62,7 @@ export const sqliteDialect: GalleyDialect = {
     }
   },
 
-  async lockMigrations(trx) {
+  async lockSchema(trx) {
     // Any write statement takes SQLite's RESERVED lock for the rest of the transaction; another
     // process waits on busy_timeout and then re-reads what was applied.
     await sql`UPDATE "_migrations" SET "name" = "name" WHERE 0`.execute(trx)

@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify'
+import { pino, type Logger } from 'pino'
+import { AuthService, SuperuserService } from './auth/index.js'
+import type { GalleyConfig } from './cli/config.js'
+import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
+import { buildHttpServer } from './http/index.js'
+import { CollectionService, systemCollectionsMigration } from './schema/index.js'
+import { SettingsService } from './settings/index.js'
+
+export interface Galley {
+  readonly config: GalleyConfig
+  readonly logger: Logger
+  readonly database: Database
+  readonly collections: CollectionService
+  readonly settings: SettingsService
+  readonly auth: AuthService
+  readonly superusers: SuperuserService
+  /** Builds the HTTP server (not listening). */
+  http(): Promise<FastifyInstance>
+  close(): Promise<void>
+}
+
+/** The composition root: config -> database -> migrations -> services. Transports come on top. */
+export async function createGalley(config: GalleyConfig, logger?: Logger): Promise<Galley> {
+  const log = logger ?? pino({ level: config.logLevel })
+  const database = await openDatabase({
+    url: config.dbUrl,
+    dir: config.dir,
+    durability: config.durability,
+    logger: log,
+  })
+  try {
+    const collections = new CollectionService(database, log)
+    const settings = new SettingsService(database, log)
+    const applied = await runMigrations(database, [systemTablesMigration, systemCollectionsMigration(collections)])
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations')
+    await collections.start()
+    await settings.start()
+    const auth = new AuthService(database, collections)
+    const superusers = new SuperuserService(database, collections)
+    let server: FastifyInstance | undefined
+    return {
+      config,
+      logger: log,
+      database,
+      collections,
+      settings,
+      auth,
+      superusers,
+      async http() {
+        server ??= await buildHttpServer({ database, collections, settings, auth, logger: log, origins: config.origins })
+        return server
+      },
+      async close() {
+        // Stop accepting and drain in-flight requests first, then stop listeners, then the database.
+        if (server) await server.close()
+        collections.stop()
+        settings.stop()
+        await database.close()
+      },
+    }
+  } catch (err) {
+    await database.close().catch(() => {})
+    throw err
+  }
+}

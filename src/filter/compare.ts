@@ -1,0 +1,131 @@
+import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely'
+import { baseOp, type BaseCompareOp, type CompareOp, type LiteralValue } from './ast.js'
+import { coerce, textOf } from './coerce.js'
+import type { FilterDialect } from './filter-dialect.js'
+import { foldComparison } from './fold.js'
+import { likePattern } from './like-pattern.js'
+import type { OperandKind } from './resolve.js'
+
+/** A compiled operand: a literal still known by value, or an SQL expression of some kind. */
+export type Operand =
+  | { readonly type: 'value'; readonly value: LiteralValue }
+  | { readonly type: 'sql'; readonly expression: Expression<unknown>; readonly kind: OperandKind }
+
+type SqlOperand = Extract<Operand, { type: 'sql' }>
+
+const TRUE = sql<SqlBool>`TRUE`
+const FALSE = sql<SqlBool>`FALSE`
+const MIRROR: Readonly<Record<string, BaseCompareOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' }
+
+/**
+ * One comparison of single-valued operands with PocketBase's semantics (§4.2): `=`/`!=` treat `""`
+ * and NULL as the same value, `~` is a case-insensitive "contains" unless the literal has a `%`,
+ * and the any-of `?` forms equal the plain ones.
+ */
+export function compileComparison(
+  op: CompareOp,
+  left: Operand,
+  right: Operand,
+  dialect: FilterDialect,
+): RawBuilder<SqlBool> {
+  const base = baseOp(op)
+  if (left.type === 'value' && right.type === 'value') {
+    return foldComparison(base, left.value, right.value) ? TRUE : FALSE
+  }
+  switch (base) {
+    case '=':
+    case '!=':
+      return equality(base === '!=', left, right, dialect)
+    case '~':
+    case '!~':
+      return like(base === '!~', left, right, dialect)
+    default:
+      return ordering(base, left, right, dialect)
+  }
+}
+
+/** Text and dates share the text storage; other kinds compare with their own kind only. */
+const comparisonClass = (kind: OperandKind): OperandKind => (kind === 'date' ? 'text' : kind)
+
+function binary(left: Expression<unknown>, op: string, right: Expression<unknown>): RawBuilder<SqlBool> {
+  return sql<SqlBool>`${left} ${sql.raw(op)} ${right}`
+}
+
+/** Operands of different kinds compare as texts, which is what SQLite's affinity rules come to. */
+function aligned(left: SqlOperand, right: SqlOperand, d: FilterDialect): [Expression<unknown>, Expression<unknown>] {
+  const same = comparisonClass(left.kind) === comparisonClass(right.kind)
+  if (same || left.kind === 'json' || right.kind === 'json') return [left.expression, right.expression]
+  return [d.toText(left.expression, left.kind), d.toText(right.expression, right.kind)]
+}
+
+/** The SQL side and the literal side of a comparison; `flipped` when the literal is on the left. */
+function split(left: Operand, right: Operand): { column: SqlOperand; value: LiteralValue; flipped: boolean } {
+  if (left.type === 'sql' && right.type === 'value') return { column: left, value: right.value, flipped: false }
+  if (left.type === 'value' && right.type === 'sql') return { column: right, value: left.value, flipped: true }
+  throw new Error('split() needs one literal and one SQL operand')
+}
+
+function equality(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
+  if (left.type === 'sql' && right.type === 'sql') {
+    if (left.kind === 'json' || right.kind === 'json') return d.same(left.expression, right.expression, negate)
+    const [a, b] = aligned(left, right, d)
+    const cls = comparisonClass(left.kind)
+    if (cls === 'text' || cls !== comparisonClass(right.kind)) {
+      return sql<SqlBool>`COALESCE(${a}, '') ${sql.raw(negate ? '<>' : '=')} COALESCE(${b}, '')`
+    }
+    return d.same(a, b, negate)
+  }
+  const { column, value, flipped } = split(left, right)
+  if (value === null || (value === '' && column.kind !== 'json')) return empty(negate, column)
+  const coerced = coerce(value, column.kind, d)
+  if (coerced === undefined) return negate ? TRUE : FALSE
+  const col = coerced.asNumber ? d.boolToNumber(column.expression) : column.expression
+  const param = sql.val(coerced.value)
+  const [a, b] = flipped ? [param, col] : [col, param]
+  return negate || column.kind === 'json' ? d.same(a, b, negate) : binary(a, '=', b)
+}
+
+/** `x = ""` and `x = null`: a text matches '' or NULL; other kinds only NULL. */
+function empty(negate: boolean, column: SqlOperand): RawBuilder<SqlBool> {
+  const x = column.expression
+  if (comparisonClass(column.kind) !== 'text') {
+    return negate ? sql<SqlBool>`${x} IS NOT NULL` : sql<SqlBool>`${x} IS NULL`
+  }
+  return negate ? sql<SqlBool>`(${x} <> '' AND ${x} IS NOT NULL)` : sql<SqlBool>`(${x} = '' OR ${x} IS NULL)`
+}
+
+function ordering(op: BaseCompareOp, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
+  if (left.type === 'sql' && right.type === 'sql') {
+    const [a, b] = aligned(left, right, d)
+    return binary(a, op, b)
+  }
+  const { column, value, flipped } = split(left, right)
+  if (value === null) return FALSE
+  const coerced = coerce(value, column.kind, d)
+  if (coerced === undefined) {
+    // a number column against a non-numeric text: in SQLite every number sorts before every text
+    const columnOp = flipped ? MIRROR[op] : op
+    return columnOp === '<' || columnOp === '<=' ? sql<SqlBool>`${column.expression} IS NOT NULL` : FALSE
+  }
+  const col = coerced.asNumber ? d.boolToNumber(column.expression) : column.expression
+  const param = sql.val(coerced.value)
+  return flipped ? binary(param, op, col) : binary(col, op, param)
+}
+
+function like(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
+  // `x ~ null` is `x LIKE NULL` in PocketBase: unknown, so false for `~` and `!~` alike
+  const value = asText(left, d, (v) => v)
+  const pattern = asText(right, d, likePattern, (x) => sql`('%' || ${x} || '%')`)
+  return value === undefined || pattern === undefined ? FALSE : d.like(value, pattern, negate)
+}
+
+/** An operand as text for LIKE; undefined for a NULL literal. */
+function asText(
+  operand: Operand,
+  d: FilterDialect,
+  literal: (text: string) => string,
+  expression: (x: Expression<unknown>) => Expression<unknown> = (x) => x,
+): Expression<unknown> | undefined {
+  if (operand.type === 'sql') return expression(d.toText(operand.expression, operand.kind))
+  return operand.value === null ? undefined : sql.val(literal(textOf(operand.value)))
+}

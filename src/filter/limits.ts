@@ -1,0 +1,16 @@
+/** Limits of the filter language (PocketBase `tools/search/provider.go`). Each is tested at N and N+1. */
+
+/** Characters in one filter. */
+export const MAX_FILTER_LENGTH = 3500
+/** Comparisons (`a = b`) in one filter. */
+export const MAX_FILTER_EXPRESSIONS = 200
+/** Nesting of parentheses; bounds the parser's recursion. */
+export const MAX_FILTER_DEPTH = 64
+/** Nesting of function calls: `f(g(x))` is 2. */
+export const MAX_FUNCTION_DEPTH = 2
+/** Arguments of one function call. */
+export const MAX_FUNCTION_ARGS = 10
+/** Items in one `sort`. */
+export const MAX_SORT_FIELDS = 8
+/** Characters in one `sort` item. */
+export const MAX_SORT_FIELD_LENGTH = 255

@@ -1,0 +1,1 @@
+export { buildHttpServer, type HttpOptions } from './server.js'

@@ -1,0 +1,83 @@
+import cors from '@fastify/cors'
+import helmet from '@fastify/helmet'
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import type { AuthService } from '../auth/index.js'
+import type { Database } from '../db/index.js'
+import { MAX_BODY_BYTES, notFound } from '../lib/index.js'
+import type { CollectionService } from '../schema/index.js'
+import type { SettingsService } from '../settings/index.js'
+import { registerBodyParsers } from './body.js'
+import { toGalleyError } from './errors.js'
+import { parseFields, pickFields } from './fields-picker.js'
+import './guards.js'
+import { authRoutes } from './routes/auth.js'
+import { collectionRoutes } from './routes/collections.js'
+import { healthRoutes } from './routes/health.js'
+import { settingsRoutes } from './routes/settings.js'
+
+export interface HttpOptions {
+  readonly database: Database
+  readonly collections: CollectionService
+  readonly settings: SettingsService
+  readonly auth: AuthService
+  readonly logger: FastifyBaseLogger
+  /** Allowed CORS origins; `['*']` (the default) allows any. */
+  readonly origins?: readonly string[]
+  readonly bodyLimit?: number
+}
+
+/** The Fastify app: cross-cutting concerns here, one encapsulated plugin per domain. */
+export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit ?? MAX_BODY_BYTES,
+    // Collection names may be 255 characters, record ids and file names long too.
+    routerOptions: { maxParamLength: 2048 },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestTimeout: 0,
+  })
+
+  registerBodyParsers(app)
+
+  await app.register(helmet, {
+    // An API and a same-origin SPA: no CSP here (the dashboard sets its own), no HSTS on plain http,
+    // and files must stay loadable from other origins (apps embed images), so no CORP.
+    contentSecurityPolicy: false,
+    hsts: false,
+    crossOriginResourcePolicy: false,
+    crossOriginEmbedderPolicy: false,
+  })
+  const origins = opts.origins ?? ['*']
+  await app.register(cors, {
+    origin: origins.includes('*') ? '*' : [...origins],
+    methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
+  })
+
+  app.decorateRequest('actor', undefined)
+  app.addHook('onRequest', async (req) => {
+    req.actor = await opts.auth.resolveActor(req.headers.authorization)
+  })
+
+  app.addHook('preSerialization', async (req, reply, payload) => {
+    const fields = (req.query as Record<string, unknown> | undefined)?.fields
+    if (reply.statusCode >= 300 || typeof fields !== 'string') return payload
+    const tree = parseFields(fields)
+    return tree ? pickFields(payload, tree) : payload
+  })
+
+  app.setErrorHandler((err, req, reply) => {
+    const e = toGalleyError(err, opts.database.dialect)
+    if (e.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed')
+    else req.log.debug({ err: (err as Error).message, url: req.url }, 'request rejected')
+    return reply.status(e.status).send(e.toJSON())
+  })
+  app.setNotFoundHandler((_req, reply) => reply.status(404).send(notFound().toJSON()))
+
+  await app.register(healthRoutes)
+  await app.register(collectionRoutes(opts.collections))
+  await app.register(authRoutes(opts.auth))
+  await app.register(settingsRoutes(opts.settings))
+  return app
+}

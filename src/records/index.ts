@@ -1,0 +1,1 @@
+export { recordToJSON, type RecordJSON, type RecordRow, type SerializeOptions } from './serialize.js'

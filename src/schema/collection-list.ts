@@ -1,0 +1,74 @@
+import type { Database } from '../db/index.js'
+import {
+  compileFilter,
+  filterDialect,
+  FilterError,
+  parseFilter,
+  parseSort,
+  SimpleFieldResolver,
+} from '../filter/index.js'
+import { badRequest } from '../lib/index.js'
+import type { Collection } from './collection.js'
+import { collectionToJSON } from './serialize.js'
+
+export interface ListParams {
+  readonly page: number
+  readonly perPage: number
+  readonly sort: string
+  readonly filter: string
+  readonly skipTotal: boolean
+}
+
+export interface ListResult<T> {
+  readonly items: T[]
+  readonly page: number
+  readonly perPage: number
+  readonly totalItems: number
+  readonly totalPages: number
+}
+
+/** The columns of `_collections` a client may filter and sort by (§6.7). */
+const resolver = new SimpleFieldResolver({
+  id: 'text',
+  created: 'date',
+  updated: 'date',
+  name: 'text',
+  system: 'bool',
+  type: 'text',
+})
+
+/** `GET /api/collections`: the list envelope over `_collections`, with filter, sort and paging. */
+export async function listCollections(database: Database, params: ListParams): Promise<ListResult<Record<string, unknown>>> {
+  const dialect = filterDialect(database.dialect.name)
+  let query = database.db.selectFrom('_collections')
+  let rowsQuery
+  try {
+    const ast = parseFilter(params.filter)
+    if (ast) query = query.where(compileFilter(ast, resolver, dialect))
+    rowsQuery = query.select('data')
+    for (const s of parseSort(params.sort, resolver)) rowsQuery = rowsQuery.orderBy(s.expression, s.direction)
+  } catch (err) {
+    if (err instanceof FilterError) throw badRequest(`Invalid filter or sort: ${err.message}`, undefined, err)
+    throw err
+  }
+  const rows = await rowsQuery
+    .orderBy('created')
+    .orderBy('name')
+    .limit(params.perPage)
+    .offset((params.page - 1) * params.perPage)
+    .execute()
+  let totalItems = -1
+  let totalPages = -1
+  if (!params.skipTotal) {
+    const r = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()
+    totalItems = Number(r?.n ?? 0)
+    totalPages = Math.ceil(totalItems / params.perPage)
+  }
+  return {
+    items: rows.map((r) => collectionToJSON(JSON.parse(String(r.data)) as Collection)),
+    page: params.page,
+    perPage: params.perPage,
+    totalItems,
+    totalPages,
+  }
+}

@@ -1,0 +1,272 @@
+import { sql } from 'kysely'
+import type { Database, Executor } from '../db/index.js'
+import {
+  badRequest,
+  fieldError,
+  MAX_IMPORT_COLLECTIONS,
+  notFound,
+  nowDateTime,
+  randomString,
+  ValidationErrors,
+  isJsonObject as isObject,
+  type Json,
+  type Logger,
+} from '../lib/index.js'
+import { COLLECTION_TYPES, type Collection, type CollectionType } from './collection.js'
+import { applyCollectionInput } from './collection-input.js'
+import { listCollections, type ListParams, type ListResult } from './collection-list.js'
+import { deleteCollectionRow, insertCollection, readCollections, updateCollectionRow } from './collection-store.js'
+import { scaffoldCollection } from './defaults.js'
+import { collectionToJSON } from './serialize.js'
+import { dropTable, syncTable } from './table-sync.js'
+import { validateCollection } from './validate-collection.js'
+
+
+/** Notification channel telling every instance to reload its collection cache. */
+export const COLLECTIONS_CHANNEL = 'galley_collections'
+
+interface Plan {
+  readonly upserts: readonly { prev?: Collection | undefined; next: Collection }[]
+  readonly deletes: readonly Collection[]
+}
+
+/**
+ * Collections: an in-memory cache of `_collections`, kept current across instances through the
+ * database's notifications, and every schema change (validation, `_collections` row, table DDL) in
+ * one transaction under the schema lock.
+ */
+export class CollectionService {
+  readonly #database: Database
+  readonly #logger: Logger
+  #byId = new Map<string, Collection>()
+  #byName = new Map<string, Collection>()
+  #unsubscribe: (() => void) | undefined
+  #reloading: Promise<void> | undefined
+
+  constructor(database: Database, logger: Logger) {
+    this.#database = database
+    this.#logger = logger
+  }
+
+  /** Loads the cache and starts following changes made by other instances. */
+  async start(): Promise<void> {
+    await this.reload()
+    const reload = () => {
+      this.reload().catch((err: Error) => this.#logger.warn({ err: err.message }, 'collections cache reload failed'))
+    }
+    this.#unsubscribe = this.#database.subscribe(COLLECTIONS_CHANNEL, reload, reload)
+  }
+
+  stop(): void {
+    this.#unsubscribe?.()
+  }
+
+  async reload(executor?: Executor): Promise<void> {
+    if (executor) return this.#setCache(await readCollections(executor))
+    // Coalesce bursts of notifications into one read.
+    this.#reloading ??= readCollections(this.#database.db)
+      .then((list) => this.#setCache(list))
+      .finally(() => {
+        this.#reloading = undefined
+      })
+    return this.#reloading
+  }
+
+  #setCache(list: Collection[]): void {
+    this.#byId = new Map(list.map((c) => [c.id, c]))
+    this.#byName = new Map(list.map((c) => [c.name.toLowerCase(), c]))
+  }
+
+  /** A cached collection by id or (case-insensitive) name. */
+  find(idOrName: string): Collection | undefined {
+    return this.#byId.get(idOrName) ?? this.#byName.get(idOrName.toLowerCase())
+  }
+
+  get(idOrName: string): Collection {
+    const c = this.find(idOrName)
+    if (!c) throw notFound()
+    return c
+  }
+
+  all(): Collection[] {
+    return [...this.#byId.values()]
+  }
+
+  list(params: ListParams): Promise<ListResult<Json>> {
+    return listCollections(this.#database, params)
+  }
+
+  toJSON(c: Collection): Json {
+    return collectionToJSON(c)
+  }
+
+  scaffolds(): Record<CollectionType, Json> {
+    const out = {} as Record<CollectionType, Json>
+    for (const type of COLLECTION_TYPES) {
+      const c = collectionToJSON(scaffoldCollection(type, ''))
+      out[type] = { ...c, id: '', name: '', created: '', updated: '' }
+    }
+    return out
+  }
+
+  /** `internal.system` marks Galley's own collections; a request can never set it. */
+  async create(input: unknown, executor?: Executor, internal: { system?: boolean } = {}): Promise<Collection> {
+    if (!isObject(input)) throw badRequest('Failed to create collection.')
+    const [created] = await this.#mutate(executor, 'Failed to create collection.', (stored, errors) => {
+      const next = this.#candidate(input, undefined, stored, errors)
+      if (next && internal.system) next.system = true
+      return { upserts: next ? [{ next }] : [], deletes: [] }
+    })
+    return created!
+  }
+
+  async update(idOrName: string, input: unknown, executor?: Executor): Promise<Collection> {
+    if (!isObject(input)) throw badRequest('Failed to update collection.')
+    const [updated] = await this.#mutate(executor, 'Failed to update collection.', (stored, errors) => {
+      const prev = findIn(stored, idOrName)
+      if (!prev) throw notFound()
+      const next = this.#candidate(input, prev, stored, errors)
+      return { upserts: next ? [{ prev, next }] : [], deletes: [] }
+    })
+    return updated!
+  }
+
+  async delete(idOrName: string, executor?: Executor): Promise<void> {
+    await this.#mutate(executor, 'Failed to delete collection.', (stored) => {
+      const c = findIn(stored, idOrName)
+      if (!c) throw notFound()
+      if (c.system) throw badRequest('System collections cannot be deleted.')
+      const refs = referencing(stored, c)
+      if (refs.length > 0)
+        throw badRequest(`Failed to delete collection due to existing relation references: ${refs.map((r) => r.name).join(', ')}.`)
+      return { upserts: [], deletes: [c] }
+    })
+  }
+
+  /** Deletes every record of a collection (record-level cascades and files join with the records service). */
+  async truncate(idOrName: string): Promise<void> {
+    const c = this.get(idOrName)
+    if (c.type === 'view')
+      throw badRequest("View collections cannot be truncated since they don't store their own records.")
+    await this.#database.transaction(async (trx) => {
+      await sql`DELETE FROM ${sql.id(c.name)}`.execute(trx)
+    })
+  }
+
+  /**
+   * Replaces the schema with `inputs` in one transaction: matched by id (or name) they update,
+   * others are created; with `deleteMissing`, non-system collections not listed are deleted.
+   */
+  async import(inputs: unknown, deleteMissing: boolean): Promise<void> {
+    if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > MAX_IMPORT_COLLECTIONS)
+      throw badRequest('Failed to import collections.', {
+        collections: fieldError('validation_required', 'Cannot be blank.'),
+      })
+    await this.#mutate(undefined, 'Failed to import collections.', (stored, errors) => {
+      const upserts: { prev?: Collection; next: Collection }[] = []
+      // Candidates are validated against each other: a new collection may relate to another new one.
+      const planned: Collection[] = []
+      inputs.forEach((raw, i) => {
+        const local = new ValidationErrors()
+        if (!isObject(raw)) {
+          errors.add(['collections', i], fieldError('validation_invalid_value', 'Invalid value.'))
+          return
+        }
+        const prev =
+          (typeof raw.id === 'string' && raw.id !== '' ? stored.find((c) => c.id === raw.id) : undefined) ??
+          (typeof raw.name === 'string' ? findIn(stored, raw.name) : undefined)
+        const next = this.#decode(raw, prev, local)
+        if (next) planned.push(next)
+        if (!local.empty) errors.merge(['collections', i], local.data)
+        if (next) upserts.push(prev ? { prev, next } : { next })
+      })
+      const keep = new Set(planned.map((c) => c.id))
+      const deletes = deleteMissing ? stored.filter((c) => !keep.has(c.id) && !c.system) : []
+      const universe = [...stored.filter((c) => !keep.has(c.id) && !deletes.includes(c)), ...planned]
+      upserts.forEach((u, i) => {
+        const local = validateCollection(u.next, { old: u.prev, all: universe.filter((c) => c.id !== u.next.id).concat(u.prev ? [u.prev] : []) })
+        if (!local.empty) errors.merge(['collections', i], local.data)
+      })
+      return { upserts, deletes }
+    })
+  }
+
+  /** Decodes and validates one create/update input against the stored collections. */
+  #candidate(input: Json, prev: Collection | undefined, stored: readonly Collection[], errors: ValidationErrors) {
+    const next = this.#decode(input, prev, errors)
+    if (!next) return undefined
+    validateCollection(next, { old: prev, all: stored }, errors)
+    return next
+  }
+
+  #decode(input: Json, prev: Collection | undefined, errors: ValidationErrors): Collection | undefined {
+    let base = prev
+    if (!base) {
+      const type = input.type ?? 'base'
+      if (typeof type !== 'string' || !COLLECTION_TYPES.includes(type as CollectionType)) {
+        errors.add(['type'], fieldError('validation_in_invalid', 'Must be a valid value.'))
+        return undefined
+      }
+      const name = typeof input.name === 'string' ? input.name : ''
+      const id = typeof input.id === 'string' ? input.id : undefined
+      base = scaffoldCollection(type as CollectionType, name, id)
+    } else if ('type' in input && input.type !== prev!.type) {
+      errors.add(['type'], fieldError('validation_collection_type_change', 'Collection type cannot be changed.'))
+    }
+    const next = applyCollectionInput(base, input, errors)
+    next.updated = nowDateTime()
+    // Changing who may authenticate invalidates every token issued under the old rule.
+    if (prev && next.type === 'auth' && next.authRule !== prev.authRule && next.authToken)
+      next.authToken = { ...next.authToken, secret: randomString(50) }
+    return next
+  }
+
+  async #mutate(
+    executor: Executor | undefined,
+    message: string,
+    plan: (stored: Collection[], errors: ValidationErrors) => Plan,
+  ): Promise<Collection[]> {
+    const db = this.#database
+    let result: Collection[] = []
+    await db.transaction(async (trx) => {
+      await db.dialect.lockSchema(trx)
+      // Read inside the lock: another instance may have changed the schema since our cache was filled.
+      const stored = await readCollections(trx)
+      const errors = new ValidationErrors()
+      const p = plan(stored, errors)
+      errors.throwIfAny(message)
+      for (const { prev, next } of p.upserts) {
+        if (prev) await updateCollectionRow(trx, db.dialect, next)
+        else await insertCollection(trx, db.dialect, next)
+      }
+      for (const c of p.deletes) {
+        await deleteCollectionRow(trx, c.id)
+        await dropTable(trx, db.dialect, c)
+      }
+      for (const { prev, next } of p.upserts) {
+        try {
+          await syncTable(trx, db.dialect, prev, next)
+        } catch (err) {
+          if (db.dialect.classifyError(err).kind === 'unavailable') throw err
+          this.#logger.warn({ err: (err as Error).message, collection: next.name }, 'table sync failed')
+          throw badRequest(`${message.replace(/\.$/, '')}. Raw error: ${(err as Error).message}`, undefined, err)
+        }
+      }
+      result = p.upserts.map((u) => u.next)
+      await db.publish(COLLECTIONS_CHANNEL, 'changed', trx)
+      if (!executor?.isTransaction) return
+      await this.reload(trx)
+    }, executor)
+    if (!executor?.isTransaction) await this.reload()
+    return result
+  }
+}
+
+function findIn(list: readonly Collection[], idOrName: string): Collection | undefined {
+  return list.find((c) => c.id === idOrName) ?? list.find((c) => c.name.toLowerCase() === idOrName.toLowerCase())
+}
+
+/** Other collections with a relation field pointing at `target`. */
+function referencing(list: readonly Collection[], target: Collection): Collection[] {
+  return list.filter((c) => c.id !== target.id && c.fields.some((f) => f.type === 'relation' && f.collectionId === target.id))
+}

@@ -1,0 +1,33 @@
+import { fieldError } from '../../lib/index.js'
+import { isValidRegex, type FieldType } from '../field-type.js'
+
+/** bcrypt's 72-byte input limit, kept so imported PocketBase data behaves the same. */
+export const MAX_PASSWORD_LENGTH = 71
+
+export const passwordField: FieldType = {
+  type: 'password',
+  options: {
+    min: { kind: 'int', default: 0 },
+    max: { kind: 'int', default: 0 },
+    pattern: { kind: 'string', default: '', max: 1000 },
+    cost: { kind: 'int', default: 0 },
+    required: { kind: 'bool', default: false },
+  },
+  hasHelp: true,
+  column: () => 'text',
+  validateOptions(f, _ctx, report) {
+    const min = f.min as number
+    const max = f.max as number
+    const cost = f.cost as number
+    if (min > MAX_PASSWORD_LENGTH)
+      report('min', fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_PASSWORD_LENGTH}.`))
+    if (max > MAX_PASSWORD_LENGTH)
+      report('max', fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_PASSWORD_LENGTH}.`))
+    else if (max > 0 && min > max)
+      report('max', fieldError('validation_min_greater_equal_than_required', `Must be no less than ${min}.`))
+    if (cost !== 0 && (cost < 4 || cost > 31))
+      report('cost', fieldError('validation_out_of_range', 'Must be between 4 and 31.'))
+    if (f.pattern && !isValidRegex(f.pattern as string))
+      report('pattern', fieldError('validation_invalid_regex', 'Invalid regular expression.'))
+  },
+}

@@ -1,0 +1,22 @@
+export {
+  COLLECTION_TYPES,
+  RULE_KEYS,
+  TOKEN_KINDS,
+  findField,
+  isAuthCollection,
+  type AuthCollection,
+  type AuthOptions,
+  type Collection,
+  type CollectionType,
+  type Field,
+  type RuleKey,
+  type TokenConfig,
+  type TokenKind,
+} from './collection.js'
+export { CollectionService, COLLECTIONS_CHANNEL } from './collection-service.js'
+export { collectionToJSON } from './serialize.js'
+export { columnKind } from './table-sync.js'
+export { FIELD_TYPES, MAX_PASSWORD_LENGTH } from './fields/index.js'
+export type { FieldType } from './field-type.js'
+export { defaultCollectionId, defaultFieldId, makeField, autodateFields } from './defaults.js'
+export { systemCollectionsMigration, SUPERUSERS_COLLECTION_ID, USERS_COLLECTION_ID } from './system-collections.js'

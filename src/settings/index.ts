@@ -1,0 +1,2 @@
+export { SettingsService, SETTINGS_CHANNEL } from './settings-service.js'
+export { defaultSettings, type Settings, type S3Config, type RateLimitRule } from './settings.js'

@@ -1,0 +1,120 @@
+import type { Database } from '../db/index.js'
+import {
+  badRequest,
+  fieldError,
+  isJsonObject,
+  mergeTyped,
+  nowDateTime,
+  ValidationErrors,
+  type Json,
+  type Logger,
+} from '../lib/index.js'
+import { defaultSettings, SECRET_PATHS, type RateLimitRule, type Settings } from './settings.js'
+import { validateSettings } from './validate-settings.js'
+
+const PARAM_ID = 'settings'
+export const SETTINGS_CHANNEL = 'galley_settings'
+const RULE_TEMPLATE: Json = { label: '', audience: '', duration: 0, maxRequests: 0 }
+const MAX_RATE_LIMIT_RULES = 500
+
+function getPath(obj: unknown, path: readonly string[]): unknown {
+  return path.reduce<unknown>((o, k) => (isJsonObject(o) ? o[k] : undefined), obj)
+}
+
+function setPath(obj: Json, path: readonly string[], value: unknown): void {
+  let o: Json = obj
+  for (const k of path.slice(0, -1)) o = o[k] as Json
+  o[path[path.length - 1]!] = value
+}
+
+/** Settings in `_params`, cached in memory and reloaded when another instance changes them. */
+export class SettingsService {
+  readonly #database: Database
+  readonly #logger: Logger
+  #current: Settings = defaultSettings()
+  #unsubscribe: (() => void) | undefined
+
+  constructor(database: Database, logger: Logger) {
+    this.#database = database
+    this.#logger = logger
+  }
+
+  async start(): Promise<void> {
+    await this.reload()
+    const reload = () => {
+      this.reload().catch((err: Error) => this.#logger.warn({ err: err.message }, 'settings reload failed'))
+    }
+    this.#unsubscribe = this.#database.subscribe(SETTINGS_CHANNEL, reload, reload)
+  }
+
+  stop(): void {
+    this.#unsubscribe?.()
+  }
+
+  async reload(): Promise<void> {
+    const row = await this.#database.db.selectFrom('_params').select('value').where('id', '=', PARAM_ID).executeTakeFirst()
+    const settings = defaultSettings()
+    if (row?.value) {
+      // Stored settings were valid when written; merging onto defaults fills keys added since.
+      mergeTyped(settings as unknown as Json, JSON.parse(String(row.value)) as Json, defaultSettings() as unknown as Json, new ValidationErrors(), [], {
+        rules: (v) => v,
+      })
+    }
+    this.#current = settings
+  }
+
+  /** The settings in force (with secrets); for services, never for a response. */
+  get(): Readonly<Settings> {
+    return this.#current
+  }
+
+  /** The API form: secrets removed. */
+  toJSON(s: Settings = this.#current): Json {
+    const out = structuredClone(s) as unknown as Json
+    for (const path of SECRET_PATHS) {
+      const parent = getPath(out, path.slice(0, -1))
+      if (isJsonObject(parent)) delete parent[path[path.length - 1]!]
+    }
+    return out
+  }
+
+  async update(patch: unknown): Promise<Settings> {
+    const message = 'An error occurred while saving the new settings.'
+    if (!isJsonObject(patch)) throw badRequest(message)
+    const next = structuredClone(this.#current) as unknown as Json
+    const errors = new ValidationErrors()
+    mergeTyped(next, patch, defaultSettings() as unknown as Json, errors, [], {
+      rules: (v, _current, path) => decodeRules(v, path, errors),
+    })
+    // Write-only secrets: an omitted or empty value keeps the stored one.
+    for (const path of SECRET_PATHS) {
+      const sent = getPath(patch, path)
+      if (sent === undefined || sent === '') setPath(next, path, getPath(this.#current, path))
+    }
+    const settings = next as unknown as Settings
+    validateSettings(settings, errors)
+    errors.throwIfAny(message)
+    const now = nowDateTime()
+    const value = JSON.stringify(settings)
+    await this.#database.transaction(async (trx) => {
+      const updated = await trx.updateTable('_params').set({ value, updated: now }).where('id', '=', PARAM_ID).executeTakeFirst()
+      if (Number(updated.numUpdatedRows) === 0)
+        await trx.insertInto('_params').values({ id: PARAM_ID, value, created: now, updated: now }).execute()
+      await this.#database.publish(SETTINGS_CHANNEL, 'changed', trx)
+    })
+    this.#current = settings
+    return settings
+  }
+}
+
+function decodeRules(v: unknown, path: string[], errors: ValidationErrors): RateLimitRule[] | undefined {
+  if (!Array.isArray(v) || v.length > MAX_RATE_LIMIT_RULES || !v.every(isJsonObject)) {
+    errors.add(path, fieldError('validation_invalid_value', 'Invalid value.'))
+    return undefined
+  }
+  return v.map((raw, i) => {
+    const rule = { ...RULE_TEMPLATE }
+    mergeTyped(rule, raw, RULE_TEMPLATE, errors, [...path, String(i)])
+    return rule as unknown as RateLimitRule
+  })
+}

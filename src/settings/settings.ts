@@ -1,0 +1,101 @@
+/** Application settings, shaped as PocketBase's `/api/settings` (§13.2). */
+export interface S3Config {
+  enabled: boolean
+  bucket: string
+  region: string
+  endpoint: string
+  accessKey: string
+  secret: string
+  forcePathStyle: boolean
+}
+
+export interface RateLimitRule {
+  label: string
+  audience: '' | '@guest' | '@auth'
+  duration: number
+  maxRequests: number
+}
+
+export interface Settings {
+  meta: {
+    appName: string
+    appURL: string
+    senderName: string
+    senderAddress: string
+    hideControls: boolean
+    accentColor: string
+  }
+  logs: { maxDays: number; minLevel: number; logIP: boolean; logAuthId: boolean }
+  smtp: {
+    enabled: boolean
+    host: string
+    port: number
+    username: string
+    password: string
+    authMethod: string
+    tls: boolean
+    localName: string
+  }
+  s3: S3Config
+  backups: { cron: string; cronMaxKeep: number; s3: S3Config }
+  batch: { enabled: boolean; maxRequests: number; timeout: number; maxBodySize: number }
+  rateLimits: { enabled: boolean; excludedIPs: string[]; rules: RateLimitRule[] }
+  trustedProxy: { headers: string[]; useLeftmostIP: boolean }
+  superuserIPs: string[]
+}
+
+const s3Defaults = (): S3Config => ({
+  enabled: false,
+  bucket: '',
+  region: '',
+  endpoint: '',
+  accessKey: '',
+  secret: '',
+  forcePathStyle: false,
+})
+
+export function defaultSettings(): Settings {
+  return {
+    meta: {
+      appName: 'Galley',
+      appURL: 'http://127.0.0.1:8090',
+      senderName: 'Support',
+      senderAddress: 'support@example.com',
+      hideControls: false,
+      accentColor: '',
+    },
+    logs: { maxDays: 5, minLevel: 0, logIP: true, logAuthId: false },
+    smtp: {
+      enabled: false,
+      host: 'smtp.example.com',
+      port: 587,
+      username: '',
+      password: '',
+      authMethod: '',
+      tls: false,
+      localName: '',
+    },
+    s3: s3Defaults(),
+    backups: { cron: '', cronMaxKeep: 3, s3: s3Defaults() },
+    batch: { enabled: false, maxRequests: 50, timeout: 3, maxBodySize: 0 },
+    rateLimits: {
+      enabled: false,
+      excludedIPs: [],
+      rules: [
+        { label: '*:auth', audience: '', duration: 3, maxRequests: 2 },
+        { label: '*:create', audience: '', duration: 5, maxRequests: 20 },
+        { label: '/api/batch', audience: '', duration: 1, maxRequests: 3 },
+        { label: '/api/', audience: '', duration: 10, maxRequests: 300 },
+      ],
+    },
+    trustedProxy: { headers: [], useLeftmostIP: false },
+    superuserIPs: [],
+  }
+}
+
+/** Paths of the write-only secrets: kept when a patch omits them or sends them empty, never returned. */
+export const SECRET_PATHS: readonly (readonly string[])[] = [
+  ['smtp', 'password'],
+  ['s3', 'secret'],
+  ['backups', 's3', 'secret'],
+]
