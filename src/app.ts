@@ -32,7 +32,10 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
   try {
     const collections = new CollectionService(database, log)
     const settings = new SettingsService(database, log)
-    const applied = await runMigrations(database, [systemTablesMigration, systemCollectionsMigration(collections)])
+    const applied = await runMigrations(database, [
+      systemTablesMigration,
+      systemCollectionsMigration(collections),
+    ])
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations')
     await collections.start()
     await settings.start()
@@ -48,7 +51,14 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       auth,
       superusers,
       async http() {
-        server ??= await buildHttpServer({ database, collections, settings, auth, logger: log, origins: config.origins })
+        server ??= await buildHttpServer({
+          database,
+          collections,
+          settings,
+          auth,
+          logger: log,
+          origins: config.origins,
+        })
         return server
       },
       async close() {

@@ -35,14 +35,22 @@ describe('galley serve (the compiled CLI, as npm start runs it)', () => {
     for (const path of ['/api/nope', '/api/health/', '/x']) {
       const res = await fetch(`${server.url}${path}`)
       expect(res.status).toBe(404)
-      expect(await res.json()).toEqual({ status: 404, message: "The requested resource wasn't found.", data: {} })
+      expect(await res.json()).toEqual({
+        status: 404,
+        message: "The requested resource wasn't found.",
+        data: {},
+      })
     }
   })
 
   it('allows any origin by default and answers preflights', async () => {
     const res = await fetch(`${server.url}/api/health`, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'authorization' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'PATCH',
+        'access-control-request-headers': 'authorization',
+      },
     })
     expect(res.status).toBe(204)
     expect(res.headers.get('access-control-allow-origin')).toBe('*')

@@ -45,8 +45,13 @@ export class AuthService {
     return c
   }
 
-  async findById(c: AuthCollection, id: string, ex: Executor = this.#database.db): Promise<RecordRow | undefined> {
-    return (await ex.selectFrom(c.name).selectAll().where('id', '=', id).executeTakeFirst()) as RecordRow | undefined
+  async findById(
+    c: AuthCollection,
+    id: string,
+    ex: Executor = this.#database.db,
+  ): Promise<RecordRow | undefined> {
+    return (await ex.selectFrom(c.name).selectAll().where('id', '=', id).executeTakeFirst()) as
+      RecordRow | undefined
   }
 
   /** Identity lookup; email matches case-insensitively, other identity fields exactly. */
@@ -102,12 +107,18 @@ export class AuthService {
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     // Rule expressions in authRule need the rules engine of the records layer; until then only
     // the two fixed forms are honoured, and a non-empty rule refuses rather than guesses.
-    if (c.authRule !== '') throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
+    if (c.authRule !== '')
+      throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     const token = await this.issueAuthToken(c, row, true)
     return { token, record: recordToJSON(this.#database.dialect, c, row, { showEmail: true }) }
   }
 
-  async issueAuthToken(c: AuthCollection, row: RecordRow, refreshable: boolean, duration?: number): Promise<string> {
+  async issueAuthToken(
+    c: AuthCollection,
+    row: RecordRow,
+    refreshable: boolean,
+    duration?: number,
+  ): Promise<string> {
     return signToken(
       { id: String(row.id), collectionId: c.id, type: 'auth', refreshable },
       String(row.tokenKey) + c.authToken.secret,
@@ -133,4 +144,3 @@ export class AuthService {
 }
 
 export const newTokenKey = (): string => randomString(50, ALPHANUMERIC)
-

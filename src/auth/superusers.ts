@@ -1,6 +1,11 @@
 import type { Database } from '../db/index.js'
 import { badRequest, fieldError, newRecordId, nowDateTime, ValidationErrors } from '../lib/index.js'
-import { MAX_PASSWORD_LENGTH, isAuthCollection, type AuthCollection, type CollectionService } from '../schema/index.js'
+import {
+  MAX_PASSWORD_LENGTH,
+  isAuthCollection,
+  type AuthCollection,
+  type CollectionService,
+} from '../schema/index.js'
 import { SUPERUSERS } from './actor.js'
 import { newTokenKey } from './auth-service.js'
 import { hashPassword } from './password.js'
@@ -25,24 +30,35 @@ export class SuperuserService {
 
   #validate(email: string, password: string | undefined): void {
     const errors = new ValidationErrors()
-    if (!EMAIL.test(email)) errors.add(['email'], fieldError('validation_is_email', 'Must be a valid email address.'))
+    if (!EMAIL.test(email))
+      errors.add(['email'], fieldError('validation_is_email', 'Must be a valid email address.'))
     if (password !== undefined) {
       const field = this.#collection().fields.find((f) => f.name === 'password')
       const min = Math.max(Number(field?.min ?? 8), 8)
       const max = Number(field?.max) || MAX_PASSWORD_LENGTH
       if ([...password].length < min || [...password].length > max)
-        errors.add(['password'], fieldError('validation_length_out_of_range', `The length must be between ${min} and ${max}.`))
+        errors.add(
+          ['password'],
+          fieldError('validation_length_out_of_range', `The length must be between ${min} and ${max}.`),
+        )
     }
     errors.throwIfAny('Invalid superuser data.')
   }
 
   async count(): Promise<number> {
-    const r = await this.#database.db.selectFrom(SUPERUSERS).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()
+    const r = await this.#database.db
+      .selectFrom(SUPERUSERS)
+      .select((eb) => eb.fn.countAll().as('n'))
+      .executeTakeFirst()
     return Number(r?.n ?? 0)
   }
 
   async exists(email: string): Promise<boolean> {
-    const r = await this.#database.db.selectFrom(SUPERUSERS).select('id').where('email', '=', email.toLowerCase()).executeTakeFirst()
+    const r = await this.#database.db
+      .selectFrom(SUPERUSERS)
+      .select('id')
+      .where('email', '=', email.toLowerCase())
+      .executeTakeFirst()
     return r !== undefined
   }
 

@@ -25,7 +25,8 @@ export async function signToken(claims: TokenClaims, key: string, durationSecond
 export function peekClaims(token: string): TokenClaims | undefined {
   try {
     const c = decodeJwt(token)
-    if (typeof c.id !== 'string' || typeof c.collectionId !== 'string' || typeof c.type !== 'string') return undefined
+    if (typeof c.id !== 'string' || typeof c.collectionId !== 'string' || typeof c.type !== 'string')
+      return undefined
     return c as unknown as TokenClaims
   } catch {
     return undefined
@@ -33,7 +34,11 @@ export function peekClaims(token: string): TokenClaims | undefined {
 }
 
 /** Verifies signature, `exp` (required) and `nbf`/`iat` when present. */
-export async function verifyToken(token: string, key: string, type: TokenType): Promise<TokenClaims | undefined> {
+export async function verifyToken(
+  token: string,
+  key: string,
+  type: TokenType,
+): Promise<TokenClaims | undefined> {
   try {
     const { payload } = await jwtVerify(token, encoder.encode(key), {
       algorithms: ALGORITHMS,

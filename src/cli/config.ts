@@ -35,7 +35,8 @@ function parseHttp(value: string): { host: string; port: number } {
   const port = Number(m[2])
   // Port 0 asks the OS for a free port (tests); the address actually bound is printed at start.
   if (port > 65_535) throw new ConfigError(`invalid --http "${value}": port must be 0-65535`)
-  if (isIP(host) === 0 && !/^[a-zA-Z0-9.-]{1,253}$/.test(host)) throw new ConfigError(`invalid --http "${value}": bad host`)
+  if (isIP(host) === 0 && !/^[a-zA-Z0-9.-]{1,253}$/.test(host))
+    throw new ConfigError(`invalid --http "${value}": bad host`)
   return { host, port }
 }
 
@@ -48,7 +49,9 @@ function parseDbUrl(value: string | undefined): string | undefined {
     throw new ConfigError(`invalid --db "${value}": expected postgres://user@host:port/database`)
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
-    throw new ConfigError(`invalid --db: only postgres:// URLs are supported (SQLite is the default when --db is not given)`)
+    throw new ConfigError(
+      `invalid --db: only postgres:// URLs are supported (SQLite is the default when --db is not given)`,
+    )
   return value
 }
 

@@ -35,16 +35,6 @@ const OPTIONS = {
 
 async function serve(galley: Galley): Promise<void> {
   const { config, logger } = galley
-  const app = await galley.http()
-  await app.listen({ host: config.host, port: config.port })
-  const address = app.server.address()
-  const port = typeof address === 'object' && address ? address.port : config.port
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
-  const db = config.dbUrl ? `PostgreSQL ${new URL(config.dbUrl).host}${new URL(config.dbUrl).pathname}` : `SQLite in ${config.dir}`
-  console.log(`Galley ${VERSION} serving on ${url} (${db})\n  REST API: ${url}/api/\n  Health:   ${url}/api/health`)
-  if ((await galley.superusers.count()) === 0)
-    console.log('  No superuser yet. Create one with: npx galley superuser upsert EMAIL PASSWORD')
-
   let closing = false
   const shutdown = (signal: string) => {
     if (closing) {
@@ -63,6 +53,19 @@ async function serve(galley: Galley): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+  const app = await galley.http()
+  await app.listen({ host: config.host, port: config.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  const db = config.dbUrl
+    ? `PostgreSQL ${new URL(config.dbUrl).host}${new URL(config.dbUrl).pathname}`
+    : `SQLite in ${config.dir}`
+  console.log(
+    `Galley ${VERSION} serving on ${url} (${db})\n  REST API: ${url}/api/\n  Health:   ${url}/api/health`,
+  )
+  if ((await galley.superusers.count()) === 0)
+    console.log('  No superuser yet. Create one with: npx galley superuser upsert EMAIL PASSWORD')
 }
 
 async function superuser(galley: Galley, args: string[]): Promise<number> {
@@ -84,7 +87,9 @@ async function superuser(galley: Galley, args: string[]): Promise<number> {
     return 0
   } catch (err) {
     if (!isGalleyError(err)) throw err
-    const details = Object.entries(err.data).map(([k, v]) => `${k}: ${(v as { message?: string }).message ?? ''}`)
+    const details = Object.entries(err.data).map(
+      ([k, v]) => `${k}: ${(v as { message?: string }).message ?? ''}`,
+    )
     console.error([err.message, ...details].join(' '))
     return 1
   }

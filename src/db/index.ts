@@ -7,11 +7,6 @@ export type {
   GalleyDialect,
   IndexInfo,
 } from './dialect.js'
-export {
-  openDatabase,
-  type Database,
-  type DatabaseOptions,
-  type Durability,
-} from './database.js'
+export { openDatabase, type Database, type DatabaseOptions, type Durability } from './database.js'
 export { runMigrations, appliedMigrations, type Migration } from './migrations.js'
 export { systemTablesMigration } from './system-tables.js'

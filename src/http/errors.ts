@@ -21,10 +21,12 @@ export function toGalleyError(err: unknown, dialect: GalleyDialect): GalleyError
   const e = err as { code?: unknown; statusCode?: unknown }
   const code = typeof e?.code === 'string' ? FASTIFY_CODES[e.code] : undefined
   if (code) return new GalleyError(code, undefined, undefined, { cause: err })
-  if (dialect.classifyError(err).kind === 'unavailable') return new GalleyError('UNAVAILABLE', undefined, undefined, { cause: err })
+  if (dialect.classifyError(err).kind === 'unavailable')
+    return new GalleyError('UNAVAILABLE', undefined, undefined, { cause: err })
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     if (e.statusCode === 413) return new GalleyError('TOO_LARGE', undefined, undefined, { cause: err })
-    if (e.statusCode === 415) return new GalleyError('UNSUPPORTED_CONTENT_TYPE', undefined, undefined, { cause: err })
+    if (e.statusCode === 415)
+      return new GalleyError('UNSUPPORTED_CONTENT_TYPE', undefined, undefined, { cause: err })
     return new GalleyError('BAD_REQUEST', undefined, undefined, { cause: err })
   }
   return new GalleyError('INTERNAL', undefined, undefined, { cause: err })

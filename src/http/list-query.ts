@@ -8,7 +8,8 @@ export interface ListQuery {
   readonly skipTotal: boolean
 }
 
-const first = (v: unknown): string | undefined => (Array.isArray(v) ? first(v[0]) : typeof v === 'string' ? v : undefined)
+const first = (v: unknown): string | undefined =>
+  Array.isArray(v) ? first(v[0]) : typeof v === 'string' ? v : undefined
 
 function int(v: string | undefined, fallback: number): number {
   if (v === undefined || v === '') return fallback

@@ -1,10 +1,13 @@
 import { fieldError, type ValidationErrors } from './errors.js'
 
 export type Json = Record<string, unknown>
-export const isJsonObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+export const isJsonObject = (v: unknown): v is Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Decoders for keys whose values need more than a type check (e.g. arrays of objects). */
-export type CustomDecoders = Readonly<Record<string, (value: unknown, current: unknown, path: string[]) => unknown>>
+export type CustomDecoders = Readonly<
+  Record<string, (value: unknown, current: unknown, path: string[]) => unknown>
+>
 
 /**
  * Deep-merges `input` into `target` for the keys `template` has, the way Go unmarshals JSON onto an
@@ -36,7 +39,8 @@ export function mergeTyped(
         mergeTyped(target[key] as Json, v, tmpl, errors, at, custom)
       }
     } else if (Array.isArray(tmpl)) {
-      if (Array.isArray(v) && v.length <= 10_000 && v.every((x) => typeof x === 'string')) target[key] = [...v]
+      if (Array.isArray(v) && v.length <= 10_000 && v.every((x) => typeof x === 'string'))
+        target[key] = [...v]
       else invalid(at)
     } else if (tmpl === null) {
       if (v === null || typeof v === 'string') target[key] = v

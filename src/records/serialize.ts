@@ -15,13 +15,19 @@ export interface SerializeOptions {
  * A stored row as the API returns it: `collectionId`, `collectionName`, then each field decoded from
  * its column. Password fields are never output; hidden fields only with `showHidden`.
  */
-export function recordToJSON(d: GalleyDialect, c: Collection, row: RecordRow, opts: SerializeOptions = {}): RecordJSON {
+export function recordToJSON(
+  d: GalleyDialect,
+  c: Collection,
+  row: RecordRow,
+  opts: SerializeOptions = {},
+): RecordJSON {
   const out: RecordJSON = { collectionId: c.id, collectionName: c.name }
   for (const f of c.fields) {
     if (f.type === 'password') continue
     if (f.hidden && !opts.showHidden) continue
     out[f.name] = d.decode(columnKind(f), row[f.name])
   }
-  if (c.type === 'auth' && !opts.showEmail && !opts.showHidden && out.emailVisibility !== true) delete out.email
+  if (c.type === 'auth' && !opts.showEmail && !opts.showHidden && out.emailVisibility !== true)
+    delete out.email
   return out
 }

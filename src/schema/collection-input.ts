@@ -1,11 +1,24 @@
-import { fieldError, isJsonObject as isObject, mergeTyped, ValidationErrors, type Json } from '../lib/index.js'
+import type {
+  ValidationErrors} from '../lib/index.js';
+import {
+  fieldError,
+  isJsonObject as isObject,
+  mergeTyped,
+  type Json,
+} from '../lib/index.js'
 import { MAX_FIELDS, MAX_HELP_LENGTH, MAX_INDEXES } from '../lib/index.js'
 import { RULE_KEYS, type Collection, type Field } from './collection.js'
-import { authSystemFields, authSystemIndexes, defaultAuthOptions, defaultFieldId, idField, makeField } from './defaults.js'
+import {
+  authSystemFields,
+  authSystemIndexes,
+  defaultAuthOptions,
+  defaultFieldId,
+  idField,
+  makeField,
+} from './defaults.js'
 import { decodeOption, invalidValue } from './field-type.js'
 import { FIELD_TYPES } from './fields/index.js'
 import { parseIndexStatement } from './index-statement.js'
-
 
 /**
  * Merges a request body over `base` (a scaffold on create, the stored collection on update), the way
@@ -29,7 +42,8 @@ export function applyCollectionInput(base: Collection, input: Json, errors: Vali
   if ('indexes' in input) {
     const v = input.indexes
     if (v === null) c.indexes = []
-    else if (Array.isArray(v) && v.length <= MAX_INDEXES && v.every((i) => typeof i === 'string')) c.indexes = [...v]
+    else if (Array.isArray(v) && v.length <= MAX_INDEXES && v.every((i) => typeof i === 'string'))
+      c.indexes = [...v]
     else errors.add(['indexes'], invalidValue())
   }
   if (c.type === 'view' && 'viewQuery' in input) {
@@ -48,7 +62,9 @@ export function applyCollectionInput(base: Collection, input: Json, errors: Vali
           errors.add(path, invalidValue())
           return undefined
         }
-        return v.map((p, i) => decodeProvider(p, (current as Json[] | undefined) ?? [], [...path, String(i)], errors))
+        return v.map((p, i) =>
+          decodeProvider(p, (current as Json[] | undefined) ?? [], [...path, String(i)], errors),
+        )
       },
     })
   }
@@ -57,7 +73,12 @@ export function applyCollectionInput(base: Collection, input: Json, errors: Vali
   return c
 }
 
-function decodeField(raw: unknown, i: number, oldFields: readonly Field[], errors: ValidationErrors): Field | undefined {
+function decodeField(
+  raw: unknown,
+  i: number,
+  oldFields: readonly Field[],
+  errors: ValidationErrors,
+): Field | undefined {
   if (!isObject(raw)) {
     errors.add(['fields', i], invalidValue())
     return undefined
@@ -69,10 +90,12 @@ function decodeField(raw: unknown, i: number, oldFields: readonly Field[], error
     return undefined
   }
   const name = typeof raw.name === 'string' ? raw.name : ''
-  if (raw.name !== undefined && typeof raw.name !== 'string') errors.add(['fields', i, 'name'], invalidValue())
+  if (raw.name !== undefined && typeof raw.name !== 'string')
+    errors.add(['fields', i, 'name'], invalidValue())
   let id = defaultFieldId(ft.type, name)
   if (typeof raw.id === 'string' && raw.id !== '') id = raw.id
-  else if (raw.id !== undefined && raw.id !== '' && raw.id !== null) errors.add(['fields', i, 'id'], invalidValue())
+  else if (raw.id !== undefined && raw.id !== '' && raw.id !== null)
+    errors.add(['fields', i, 'id'], invalidValue())
   const old = oldFields.find((f) => f.id === id)
   const field = makeField(ft.type, name, { id, system: old?.system ?? false })
   for (const flag of ['hidden', 'presentable'] as const) {
@@ -82,7 +105,11 @@ function decodeField(raw: unknown, i: number, oldFields: readonly Field[], error
   }
   if (ft.hasHelp && raw.help !== undefined && raw.help !== null) {
     if (typeof raw.help === 'string' && raw.help.length <= MAX_HELP_LENGTH) field.help = raw.help
-    else errors.add(['fields', i, 'help'], fieldError('validation_length_too_long', `Must be no more than ${MAX_HELP_LENGTH} characters.`))
+    else
+      errors.add(
+        ['fields', i, 'help'],
+        fieldError('validation_length_too_long', `Must be no more than ${MAX_HELP_LENGTH} characters.`),
+      )
   }
   for (const [key, spec] of Object.entries(ft.options)) {
     const r = decodeOption(spec, raw[key])
@@ -105,7 +132,12 @@ const PROVIDER_TEMPLATE: Json = {
 /** An OAuth2 provider entry; a missing clientSecret keeps the stored one (secrets are never sent back). */
 function decodeProvider(raw: Json, old: Json[], path: string[], errors: ValidationErrors): Json {
   const previous = old.find((p) => p.name === raw.name)
-  const out: Json = { ...PROVIDER_TEMPLATE, clientSecret: previous?.clientSecret ?? '', pkce: null, extra: null }
+  const out: Json = {
+    ...PROVIDER_TEMPLATE,
+    clientSecret: previous?.clientSecret ?? '',
+    pkce: null,
+    extra: null,
+  }
   mergeTyped(out, raw, PROVIDER_TEMPLATE, errors, path)
   if ('pkce' in raw) {
     if (raw.pkce === null || typeof raw.pkce === 'boolean') out.pkce = raw.pkce
@@ -134,12 +166,16 @@ function ensureSystemFields(c: Collection): void {
     if (!existing) c.fields.push(sys)
     else if (existing.type === sys.type) {
       existing.system = true
-      if (sys.name === 'password' || sys.name === 'tokenKey') Object.assign(existing, { hidden: true, required: true })
+      if (sys.name === 'password' || sys.name === 'tokenKey')
+        Object.assign(existing, { hidden: true, required: true })
       if (sys.name === 'email') existing.hidden = false
     }
   }
   const [tokenIdx, emailIdx] = authSystemIndexes(c)
-  for (const [column, idx] of [['tokenKey', tokenIdx!], ['email', emailIdx!]] as const) {
+  for (const [column, idx] of [
+    ['tokenKey', tokenIdx!],
+    ['email', emailIdx!],
+  ] as const) {
     if (!hasSingleColumnUniqueIndex(c.indexes, column)) c.indexes.push(idx)
   }
 }

@@ -38,7 +38,10 @@ const resolver = new SimpleFieldResolver({
 })
 
 /** `GET /api/collections`: the list envelope over `_collections`, with filter, sort and paging. */
-export async function listCollections(database: Database, params: ListParams): Promise<ListResult<Record<string, unknown>>> {
+export async function listCollections(
+  database: Database,
+  params: ListParams,
+): Promise<ListResult<Record<string, unknown>>> {
   const dialect = filterDialect(database.dialect.name)
   let query = database.db.selectFrom('_collections')
   let rowsQuery

@@ -15,12 +15,16 @@ import {
 import { COLLECTION_TYPES, type Collection, type CollectionType } from './collection.js'
 import { applyCollectionInput } from './collection-input.js'
 import { listCollections, type ListParams, type ListResult } from './collection-list.js'
-import { deleteCollectionRow, insertCollection, readCollections, updateCollectionRow } from './collection-store.js'
+import {
+  deleteCollectionRow,
+  insertCollection,
+  readCollections,
+  updateCollectionRow,
+} from './collection-store.js'
 import { scaffoldCollection } from './defaults.js'
 import { collectionToJSON } from './serialize.js'
 import { dropTable, syncTable } from './table-sync.js'
 import { validateCollection } from './validate-collection.js'
-
 
 /** Notification channel telling every instance to reload its collection cache. */
 export const COLLECTIONS_CHANNEL = 'galley_collections'
@@ -52,7 +56,9 @@ export class CollectionService {
   async start(): Promise<void> {
     await this.reload()
     const reload = () => {
-      this.reload().catch((err: Error) => this.#logger.warn({ err: err.message }, 'collections cache reload failed'))
+      this.reload().catch((err: Error) =>
+        this.#logger.warn({ err: err.message }, 'collections cache reload failed'),
+      )
     }
     this.#unsubscribe = this.#database.subscribe(COLLECTIONS_CHANNEL, reload, reload)
   }
@@ -110,7 +116,11 @@ export class CollectionService {
   }
 
   /** `internal.system` marks Galley's own collections; a request can never set it. */
-  async create(input: unknown, executor?: Executor, internal: { system?: boolean } = {}): Promise<Collection> {
+  async create(
+    input: unknown,
+    executor?: Executor,
+    internal: { system?: boolean } = {},
+  ): Promise<Collection> {
     if (!isObject(input)) throw badRequest('Failed to create collection.')
     const [created] = await this.#mutate(executor, 'Failed to create collection.', (stored, errors) => {
       const next = this.#candidate(input, undefined, stored, errors)
@@ -138,7 +148,9 @@ export class CollectionService {
       if (c.system) throw badRequest('System collections cannot be deleted.')
       const refs = referencing(stored, c)
       if (refs.length > 0)
-        throw badRequest(`Failed to delete collection due to existing relation references: ${refs.map((r) => r.name).join(', ')}.`)
+        throw badRequest(
+          `Failed to delete collection due to existing relation references: ${refs.map((r) => r.name).join(', ')}.`,
+        )
       return { upserts: [], deletes: [c] }
     })
   }
@@ -184,7 +196,10 @@ export class CollectionService {
       const deletes = deleteMissing ? stored.filter((c) => !keep.has(c.id) && !c.system) : []
       const universe = [...stored.filter((c) => !keep.has(c.id) && !deletes.includes(c)), ...planned]
       upserts.forEach((u, i) => {
-        const local = validateCollection(u.next, { old: u.prev, all: universe.filter((c) => c.id !== u.next.id).concat(u.prev ? [u.prev] : []) })
+        const local = validateCollection(u.next, {
+          old: u.prev,
+          all: universe.filter((c) => c.id !== u.next.id).concat(u.prev ? [u.prev] : []),
+        })
         if (!local.empty) errors.merge(['collections', i], local.data)
       })
       return { upserts, deletes }
@@ -192,7 +207,12 @@ export class CollectionService {
   }
 
   /** Decodes and validates one create/update input against the stored collections. */
-  #candidate(input: Json, prev: Collection | undefined, stored: readonly Collection[], errors: ValidationErrors) {
+  #candidate(
+    input: Json,
+    prev: Collection | undefined,
+    stored: readonly Collection[],
+    errors: ValidationErrors,
+  ) {
     const next = this.#decode(input, prev, errors)
     if (!next) return undefined
     validateCollection(next, { old: prev, all: stored }, errors)
@@ -211,7 +231,10 @@ export class CollectionService {
       const id = typeof input.id === 'string' ? input.id : undefined
       base = scaffoldCollection(type as CollectionType, name, id)
     } else if ('type' in input && input.type !== prev!.type) {
-      errors.add(['type'], fieldError('validation_collection_type_change', 'Collection type cannot be changed.'))
+      errors.add(
+        ['type'],
+        fieldError('validation_collection_type_change', 'Collection type cannot be changed.'),
+      )
     }
     const next = applyCollectionInput(base, input, errors)
     next.updated = nowDateTime()
@@ -249,7 +272,11 @@ export class CollectionService {
         } catch (err) {
           if (db.dialect.classifyError(err).kind === 'unavailable') throw err
           this.#logger.warn({ err: (err as Error).message, collection: next.name }, 'table sync failed')
-          throw badRequest(`${message.replace(/\.$/, '')}. Raw error: ${(err as Error).message}`, undefined, err)
+          throw badRequest(
+            `${message.replace(/\.$/, '')}. Raw error: ${(err as Error).message}`,
+            undefined,
+            err,
+          )
         }
       }
       result = p.upserts.map((u) => u.next)
@@ -263,10 +290,14 @@ export class CollectionService {
 }
 
 function findIn(list: readonly Collection[], idOrName: string): Collection | undefined {
-  return list.find((c) => c.id === idOrName) ?? list.find((c) => c.name.toLowerCase() === idOrName.toLowerCase())
+  return (
+    list.find((c) => c.id === idOrName) ?? list.find((c) => c.name.toLowerCase() === idOrName.toLowerCase())
+  )
 }
 
 /** Other collections with a relation field pointing at `target`. */
 function referencing(list: readonly Collection[], target: Collection): Collection[] {
-  return list.filter((c) => c.id !== target.id && c.fields.some((f) => f.type === 'relation' && f.collectionId === target.id))
+  return list.filter(
+    (c) => c.id !== target.id && c.fields.some((f) => f.type === 'relation' && f.collectionId === target.id),
+  )
 }

@@ -3,7 +3,12 @@ import type { Collection } from './collection.js'
 
 /** Reads and writes the `_collections` table; the collection JSON lives in its `data` column. */
 export async function readCollections(ex: Executor): Promise<Collection[]> {
-  const rows = await ex.selectFrom('_collections').select(['data']).orderBy('created').orderBy('name').execute()
+  const rows = await ex
+    .selectFrom('_collections')
+    .select(['data'])
+    .orderBy('created')
+    .orderBy('name')
+    .execute()
   return rows.map((r) => JSON.parse(String(r.data)) as Collection)
 }
 
@@ -25,7 +30,13 @@ export async function insertCollection(ex: Executor, d: GalleyDialect, c: Collec
 export async function updateCollectionRow(ex: Executor, d: GalleyDialect, c: Collection): Promise<void> {
   await ex
     .updateTable('_collections')
-    .set({ name: c.name, type: c.type, system: d.encode('bool', c.system), data: JSON.stringify(c), updated: c.updated })
+    .set({
+      name: c.name,
+      type: c.type,
+      system: d.encode('bool', c.system),
+      data: JSON.stringify(c),
+      updated: c.updated,
+    })
     .where('id', '=', c.id)
     .execute()
 }

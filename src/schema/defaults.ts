@@ -1,5 +1,12 @@
 import { crc32, nowDateTime, randomString } from '../lib/index.js'
-import type { AuthOptions, Collection, CollectionType, EmailTemplate, Field, TokenConfig } from './collection.js'
+import type {
+  AuthOptions,
+  Collection,
+  CollectionType,
+  EmailTemplate,
+  Field,
+  TokenConfig,
+} from './collection.js'
 import { FIELD_TYPES } from './fields/index.js'
 
 /** `type + CRC32(name)`, PocketBase's default field id. */
@@ -80,10 +87,14 @@ export function defaultAuthOptions(): AuthOptions {
       enabled: true,
       emailTemplate: template(
         'Login from a new location',
-        '<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new location.</p>\n<p>If this was you, you may disregard this email.</p>\n<p><strong>If this wasn\'t you, you should immediately change your {APP_NAME} account password to revoke access from all other locations.</strong></p>\n<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>',
+        "<p>Hello,</p>\n<p>We noticed a login to your {APP_NAME} account from a new location.</p>\n<p>If this was you, you may disregard this email.</p>\n<p><strong>If this wasn't you, you should immediately change your {APP_NAME} account password to revoke access from all other locations.</strong></p>\n<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>",
       ),
     },
-    oauth2: { enabled: false, mappedFields: { id: '', name: '', username: '', avatarURL: '' }, providers: [] },
+    oauth2: {
+      enabled: false,
+      mappedFields: { id: '', name: '', username: '', avatarURL: '' },
+      providers: [],
+    },
     passwordAuth: { enabled: true, identityFields: ['email'] },
     mfa: { enabled: false, duration: 600, rule: '' },
     otp: {
@@ -92,7 +103,7 @@ export function defaultAuthOptions(): AuthOptions {
       length: 8,
       emailTemplate: template(
         'OTP for {APP_NAME}',
-        '<p>Hello,</p>\n<p>Your one-time password is: <strong>{OTP}</strong></p>\n<p><i>If you didn\'t ask for the one-time password, you can ignore this email.</i></p>\n<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>',
+        "<p>Hello,</p>\n<p>Your one-time password is: <strong>{OTP}</strong></p>\n<p><i>If you didn't ask for the one-time password, you can ignore this email.</i></p>\n<p>\n  Thanks,<br/>\n  {APP_NAME} team\n</p>",
       ),
     },
     authToken: token(432_000),

@@ -59,7 +59,9 @@ export function decodeOption(spec: OptionSpec, value: unknown): { ok: true; valu
       return typeof value === 'boolean' ? { ok: true, value } : { ok: false }
     case 'string':
       if (value === null) return { ok: true, value: '' }
-      return typeof value === 'string' && value.length <= (spec.max ?? 10_000) ? { ok: true, value } : { ok: false }
+      return typeof value === 'string' && value.length <= (spec.max ?? 10_000)
+        ? { ok: true, value }
+        : { ok: false }
     case 'nullableStrings':
     case 'strings':
       if (value === null) return { ok: true, value: spec.kind === 'strings' ? [] : null }

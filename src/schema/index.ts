@@ -19,4 +19,8 @@ export { columnKind } from './table-sync.js'
 export { FIELD_TYPES, MAX_PASSWORD_LENGTH } from './fields/index.js'
 export type { FieldType } from './field-type.js'
 export { defaultCollectionId, defaultFieldId, makeField, autodateFields } from './defaults.js'
-export { systemCollectionsMigration, SUPERUSERS_COLLECTION_ID, USERS_COLLECTION_ID } from './system-collections.js'
+export {
+  systemCollectionsMigration,
+  SUPERUSERS_COLLECTION_ID,
+  USERS_COLLECTION_ID,
+} from './system-collections.js'

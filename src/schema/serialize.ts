@@ -46,7 +46,8 @@ export function collectionToJSON(c: Collection): Record<string, unknown> {
       if (t) out[k] = { duration: t.duration }
     }
     const oauth2 = out.oauth2 as { providers?: Record<string, unknown>[] } | undefined
-    if (oauth2?.providers) oauth2.providers = oauth2.providers.map(({ clientSecret: _secret, ...rest }) => rest)
+    if (oauth2?.providers)
+      oauth2.providers = oauth2.providers.map(({ clientSecret: _secret, ...rest }) => rest)
   }
   return out
 }

@@ -5,7 +5,8 @@ import { autodateFields, makeField } from './defaults.js'
 export const SUPERUSERS_COLLECTION_ID = 'pbc_3142635823'
 export const USERS_COLLECTION_ID = '_pb_users_auth_'
 
-const OWNER_RULE = "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
+const OWNER_RULE =
+  "@request.auth.id != '' && recordRef = @request.auth.id && collectionRef = @request.auth.collectionId"
 const text = (name: string, props = {}) => makeField('text', name, { required: true, ...props })
 const refs = () => [text('collectionRef'), text('recordRef')]
 
@@ -17,7 +18,8 @@ export function systemCollectionsMigration(collections: CollectionService): Migr
   return {
     name: '0002_system_collections',
     async up(trx) {
-      const create = (input: Record<string, unknown>, system = true) => collections.create(input, trx, { system })
+      const create = (input: Record<string, unknown>, system = true) =>
+        collections.create(input, trx, { system })
       await create({
         id: SUPERUSERS_COLLECTION_ID,
         name: '_superusers',
@@ -63,7 +65,9 @@ export function systemCollectionsMigration(collections: CollectionService): Migr
         listRule: OWNER_RULE,
         viewRule: OWNER_RULE,
         fields: [...refs(), text('method'), ...autodateFields()],
-        indexes: ['CREATE INDEX `idx_mfas_collectionRef_recordRef` ON `_mfas` (`collectionRef`, `recordRef`)'],
+        indexes: [
+          'CREATE INDEX `idx_mfas_collectionRef_recordRef` ON `_mfas` (`collectionRef`, `recordRef`)',
+        ],
       })
       await create({
         name: '_otps',
@@ -75,7 +79,9 @@ export function systemCollectionsMigration(collections: CollectionService): Migr
           makeField('text', 'sentTo', { hidden: true }),
           ...autodateFields(),
         ],
-        indexes: ['CREATE INDEX `idx_otps_collectionRef_recordRef` ON `_otps` (`collectionRef`, `recordRef`)'],
+        indexes: [
+          'CREATE INDEX `idx_otps_collectionRef_recordRef` ON `_otps` (`collectionRef`, `recordRef`)',
+        ],
       })
       await create({
         name: '_authOrigins',

@@ -38,7 +38,12 @@ function indexName(text: string): string {
  * create). Fields are matched by id, so a rename keeps its data; a single/multiple change converts
  * values. Runs inside the caller's transaction: a failure leaves table and schema as they were.
  */
-export async function syncTable(trx: Executor, d: GalleyDialect, prev: Collection | undefined, next: Collection): Promise<void> {
+export async function syncTable(
+  trx: Executor,
+  d: GalleyDialect,
+  prev: Collection | undefined,
+  next: Collection,
+): Promise<void> {
   if (next.type === 'view') return
   const q = (n: string) => d.quoteIdentifier(n)
 
@@ -69,7 +74,8 @@ export async function syncTable(trx: Executor, d: GalleyDialect, prev: Collectio
     const old = prev.fields.find((o) => o.id === f.id)!
     await exec(trx, `ALTER TABLE ${table} RENAME COLUMN ${q(old.name)} TO ${q(`_galley_tmp_${f.id}`)}`)
   }
-  for (const f of renamed) await exec(trx, `ALTER TABLE ${table} RENAME COLUMN ${q(`_galley_tmp_${f.id}`)} TO ${q(f.name)}`)
+  for (const f of renamed)
+    await exec(trx, `ALTER TABLE ${table} RENAME COLUMN ${q(`_galley_tmp_${f.id}`)} TO ${q(f.name)}`)
 
   for (const f of next.fields) {
     const old = prev.fields.find((o) => o.id === f.id)

@@ -17,7 +17,15 @@ import { formatIndexStatement, parseIndexStatement, validateIndexColumns } from 
 const NAME = /^\w+$/
 /** Tables Galley itself owns: no collection may take their names. */
 const INTERNAL_TABLES = new Set(['_collections', '_params', '_migrations', '_logs', '_events'])
-const RESERVED_FIELD_NAMES = new Set(['null', 'true', 'false', '_rowid_', 'collectionid', 'collectionname', 'expand'])
+const RESERVED_FIELD_NAMES = new Set([
+  'null',
+  'true',
+  'false',
+  '_rowid_',
+  'collectionid',
+  'collectionname',
+  'expand',
+])
 const RESERVED_AUTH_FIELD_NAMES = new Set(['passwordconfirm', 'oldpassword'])
 /** Token durations: 10 s to about 3 years, as PocketBase allows. */
 const MIN_TOKEN_DURATION = 10
@@ -34,11 +42,16 @@ export interface ValidateContext {
  * Validates a collection as it would be stored; returns the PocketBase-shaped error map (empty when
  * valid). Index statements are normalized in place on success.
  */
-export function validateCollection(c: Collection, ctx: ValidateContext, errors = new ValidationErrors()): ValidationErrors {
+export function validateCollection(
+  c: Collection,
+  ctx: ValidateContext,
+  errors = new ValidationErrors(),
+): ValidationErrors {
   const selfId = ctx.old?.id ?? c.id
   const others = ctx.all.filter((o) => o.id !== selfId)
   const find = (idOrName: string) =>
-    ctx.all.find((o) => o.id === idOrName) ?? ctx.all.find((o) => o.name.toLowerCase() === idOrName.toLowerCase())
+    ctx.all.find((o) => o.id === idOrName) ??
+    ctx.all.find((o) => o.name.toLowerCase() === idOrName.toLowerCase())
 
   validateIdentity(c, ctx, others, errors)
   validateRules(c, ctx, errors)
@@ -48,16 +61,27 @@ export function validateCollection(c: Collection, ctx: ValidateContext, errors =
   if (c.type === 'view') {
     errors.add(
       ['viewQuery'],
-      fieldError('validation_invalid_view_query', 'View collections are not supported yet by this Galley version.'),
+      fieldError(
+        'validation_invalid_view_query',
+        'View collections are not supported yet by this Galley version.',
+      ),
     )
   }
   return errors
 }
 
-function validateIdentity(c: Collection, ctx: ValidateContext, others: readonly Collection[], errors: ValidationErrors): void {
+function validateIdentity(
+  c: Collection,
+  ctx: ValidateContext,
+  others: readonly Collection[],
+  errors: ValidationErrors,
+): void {
   if (!ctx.old) {
     if (!NAME.test(c.id) || c.id.length > MAX_COLLECTION_ID_LENGTH)
-      errors.add(['id'], fieldError('validation_invalid_id', 'Must be 1 to 100 letters, digits or underscores.'))
+      errors.add(
+        ['id'],
+        fieldError('validation_invalid_id', 'Must be 1 to 100 letters, digits or underscores.'),
+      )
     else if (ctx.all.some((o) => o.id === c.id))
       errors.add(['id'], fieldError('validation_collection_id_exists', 'The id is already in use.'))
   }
@@ -71,14 +95,23 @@ function validateIdentity(c: Collection, ctx: ValidateContext, others: readonly 
   )
     errors.add(['name'], fieldError('validation_collection_name_invalid', 'The name is reserved.'))
   else if (others.some((o) => o.name.toLowerCase() === c.name.toLowerCase()))
-    errors.add(['name'], fieldError('validation_collection_name_exists', 'Collection name must be unique (case insensitive).'))
+    errors.add(
+      ['name'],
+      fieldError('validation_collection_name_exists', 'Collection name must be unique (case insensitive).'),
+    )
 
   const old = ctx.old
   if (!old) return
   if (old.type !== c.type)
-    errors.add(['type'], fieldError('validation_collection_type_change', 'Collection type cannot be changed.'))
+    errors.add(
+      ['type'],
+      fieldError('validation_collection_type_change', 'Collection type cannot be changed.'),
+    )
   if (old.system && old.name !== c.name)
-    errors.add(['name'], fieldError('validation_collection_system_name_change', 'System collection name cannot be changed.'))
+    errors.add(
+      ['name'],
+      fieldError('validation_collection_system_name_change', 'System collection name cannot be changed.'),
+    )
 }
 
 function validateRules(c: Collection, ctx: ValidateContext, errors: ValidationErrors): void {
@@ -89,34 +122,56 @@ function validateRules(c: Collection, ctx: ValidateContext, errors: ValidationEr
     const rule = bag[key]
     if (rule === null || rule === undefined || rule === '') continue
     if (rule.length > MAX_RULE_LENGTH) {
-      errors.add([key], fieldError('validation_invalid_rule', `Invalid rule. Raw error: longer than ${MAX_RULE_LENGTH} characters.`))
+      errors.add(
+        [key],
+        fieldError(
+          'validation_invalid_rule',
+          `Invalid rule. Raw error: longer than ${MAX_RULE_LENGTH} characters.`,
+        ),
+      )
       continue
     }
     try {
       parseFilter(rule)
     } catch (err) {
-      errors.add([key], fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${(err as Error).message}`))
+      errors.add(
+        [key],
+        fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${(err as Error).message}`),
+      )
     }
   }
   if (c.type === 'auth' && c.manageRule === '')
-    errors.add(['manageRule'], fieldError('validation_nil_or_not_empty_required', 'Must be null or a non-empty rule.'))
+    errors.add(
+      ['manageRule'],
+      fieldError('validation_nil_or_not_empty_required', 'Must be null or a non-empty rule.'),
+    )
   if (c.type === 'auth' && c.mfa && c.mfa.rule !== '') {
     try {
       parseFilter(c.mfa.rule)
     } catch (err) {
-      errors.add(['mfa', 'rule'], fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${(err as Error).message}`))
+      errors.add(
+        ['mfa', 'rule'],
+        fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${(err as Error).message}`),
+      )
     }
   }
   const old = ctx.old
   if (old?.system) {
     for (const key of keys) {
       if (bag[key] !== (old as unknown as Record<string, string | null>)[key])
-        errors.add([key], fieldError('validation_collection_system_rule_change', 'System collection rules cannot be changed.'))
+        errors.add(
+          [key],
+          fieldError(
+            'validation_collection_system_rule_change',
+            'System collection rules cannot be changed.',
+          ),
+        )
     }
   }
   if (c.type === 'view') {
     for (const key of ['createRule', 'updateRule', 'deleteRule'] as const)
-      if (c[key] !== null) errors.add([key], fieldError('validation_nil_required', 'Must be null for view collections.'))
+      if (c[key] !== null)
+        errors.add([key], fieldError('validation_nil_required', 'Must be null for view collections.'))
   }
 }
 
@@ -132,7 +187,10 @@ function validateFields(
     const at = (key: string) => ['fields', i, key] as const
     if (f.name === '') errors.add(at('name'), fieldError('validation_required', 'Cannot be blank.'))
     else if (!NAME.test(f.name) || f.name.length > MAX_FIELD_NAME_LENGTH)
-      errors.add(at('name'), fieldError('validation_field_name_invalid', 'Must be 1 to 100 letters, digits or underscores.'))
+      errors.add(
+        at('name'),
+        fieldError('validation_field_name_invalid', 'Must be 1 to 100 letters, digits or underscores.'),
+      )
     else if (
       RESERVED_FIELD_NAMES.has(f.name.toLowerCase()) ||
       f.name.includes('_via_') ||
@@ -140,39 +198,60 @@ function validateFields(
     )
       errors.add(at('name'), fieldError('validation_reserved_field_name', 'The field name is reserved.'))
     else if (names.has(f.name.toLowerCase()))
-      errors.add(at('name'), fieldError('validation_duplicated_field_name', 'Duplicated or invalid field name.'))
+      errors.add(
+        at('name'),
+        fieldError('validation_duplicated_field_name', 'Duplicated or invalid field name.'),
+      )
     names.set(f.name.toLowerCase(), i)
 
     if (!NAME.test(f.id) || f.id.length > 100)
-      errors.add(at('id'), fieldError('validation_invalid_field_id', 'Must be 1 to 100 letters, digits or underscores.'))
-    else if (ids.has(f.id)) errors.add(at('id'), fieldError('validation_duplicated_field_id', 'Duplicated or invalid field id.'))
+      errors.add(
+        at('id'),
+        fieldError('validation_invalid_field_id', 'Must be 1 to 100 letters, digits or underscores.'),
+      )
+    else if (ids.has(f.id))
+      errors.add(at('id'), fieldError('validation_duplicated_field_id', 'Duplicated or invalid field id.'))
     ids.set(f.id, i)
 
     const old = ctx.old?.fields.find((o) => o.id === f.id)
     if (old && old.type !== f.type)
       errors.add(at('type'), fieldError('validation_field_type_change', 'Field type cannot be changed.'))
     if (old?.system && old.name !== f.name)
-      errors.add(at('name'), fieldError('validation_system_field_name_change', 'System field name cannot be changed.'))
+      errors.add(
+        at('name'),
+        fieldError('validation_system_field_name_change', 'System field name cannot be changed.'),
+      )
 
     const ft = FIELD_TYPES.get(f.type)
-    ft?.validateOptions?.(f, { collection: c, old, findCollection: find }, (key, err) => errors.add(at(key), err))
+    ft?.validateOptions?.(f, { collection: c, old, findCollection: find }, (key, err) =>
+      errors.add(at(key), err),
+    )
   })
 
   for (const old of ctx.old?.fields ?? []) {
     if (old.system && !c.fields.some((f) => f.id === old.id))
-      errors.add(['fields'], fieldError('validation_system_field_removed', `System field "${old.name}" cannot be removed.`))
+      errors.add(
+        ['fields'],
+        fieldError('validation_system_field_removed', `System field "${old.name}" cannot be removed.`),
+      )
   }
   if (c.type !== 'view') {
     const id = c.fields.find((f) => f.name === 'id')
     if (!id || id.type !== 'text' || !id.primaryKey)
-      errors.add(['fields'], fieldError('validation_missing_primary_key', 'Missing primary key field "id" of type text.'))
+      errors.add(
+        ['fields'],
+        fieldError('validation_missing_primary_key', 'Missing primary key field "id" of type text.'),
+      )
   }
 }
 
 function validateIndexes(c: Collection, others: readonly Collection[], errors: ValidationErrors): void {
   if (c.type === 'view') {
     if (c.indexes.length > 0)
-      errors.add(['indexes'], fieldError('validation_indexes_not_supported', 'View collections don\'t support indexes.'))
+      errors.add(
+        ['indexes'],
+        fieldError('validation_indexes_not_supported', "View collections don't support indexes."),
+      )
     return
   }
   const columns = new Set(c.fields.map((f) => f.name))
@@ -190,37 +269,64 @@ function validateIndexes(c: Collection, others: readonly Collection[], errors: V
   }
   c.indexes.forEach((text, i) => {
     if (text.length > MAX_INDEX_LENGTH) {
-      errors.add(['indexes', i], fieldError('validation_invalid_index_expression', 'Invalid index expression.'))
+      errors.add(
+        ['indexes', i],
+        fieldError('validation_invalid_index_expression', 'Invalid index expression.'),
+      )
       return
     }
     let stmt
     try {
       stmt = parseIndexStatement(text)
     } catch (err) {
-      errors.add(['indexes', i], fieldError('validation_invalid_index_expression', `Invalid index expression: ${(err as Error).message}`))
+      errors.add(
+        ['indexes', i],
+        fieldError(
+          'validation_invalid_index_expression',
+          `Invalid index expression: ${(err as Error).message}`,
+        ),
+      )
       return
     }
     const unknown = validateIndexColumns(stmt, columns)
     if (unknown.length > 0) {
-      errors.add(['indexes', i], fieldError('validation_invalid_index_expression', `Unknown column ${unknown.join(', ')}.`))
+      errors.add(
+        ['indexes', i],
+        fieldError('validation_invalid_index_expression', `Unknown column ${unknown.join(', ')}.`),
+      )
       return
     }
     const name = stmt.name.toLowerCase()
     if (seenNames.has(name))
-      errors.add(['indexes', i], fieldError('validation_duplicated_index_name', 'The index name must be unique.'))
+      errors.add(
+        ['indexes', i],
+        fieldError('validation_duplicated_index_name', 'The index name must be unique.'),
+      )
     else if (otherNames.has(name))
-      errors.add(['indexes', i], fieldError('validation_existing_index_name', 'The index name is already used by another collection.'))
+      errors.add(
+        ['indexes', i],
+        fieldError('validation_existing_index_name', 'The index name is already used by another collection.'),
+      )
     seenNames.add(name)
     const def = formatIndexStatement({ ...stmt, name: 'x' }, c.name)
     if (seenDefs.has(def))
-      errors.add(['indexes', i], fieldError('validation_duplicated_index_definition', 'The index definition already exists.'))
+      errors.add(
+        ['indexes', i],
+        fieldError('validation_duplicated_index_definition', 'The index definition already exists.'),
+      )
     seenDefs.add(def)
     c.indexes[i] = formatIndexStatement(stmt, c.name)
   })
   if (c.type === 'auth') {
     for (const column of ['tokenKey', 'email'])
       if (!hasSingleColumnUniqueIndex(c.indexes, column))
-        errors.add(['indexes'], fieldError('validation_missing_required_unique_index', `The ${column} field must have a unique index.`))
+        errors.add(
+          ['indexes'],
+          fieldError(
+            'validation_missing_required_unique_index',
+            `The ${column} field must have a unique index.`,
+          ),
+        )
   }
 }
 
@@ -229,9 +335,18 @@ function validateAuthOptions(c: Collection, errors: ValidationErrors): void {
     const t = c[kind]
     if (!t) continue
     if (!Number.isInteger(t.duration) || t.duration < MIN_TOKEN_DURATION || t.duration > MAX_TOKEN_DURATION)
-      errors.add([kind, 'duration'], fieldError('validation_out_of_range', `Must be between ${MIN_TOKEN_DURATION} and ${MAX_TOKEN_DURATION}.`))
+      errors.add(
+        [kind, 'duration'],
+        fieldError(
+          'validation_out_of_range',
+          `Must be between ${MIN_TOKEN_DURATION} and ${MAX_TOKEN_DURATION}.`,
+        ),
+      )
     if (t.secret.length < 30 || t.secret.length > 255)
-      errors.add([kind, 'secret'], fieldError('validation_length_out_of_range', 'The length must be between 30 and 255.'))
+      errors.add(
+        [kind, 'secret'],
+        fieldError('validation_length_out_of_range', 'The length must be between 30 and 255.'),
+      )
   }
   const pa = c.passwordAuth
   if (pa?.enabled) {
@@ -239,28 +354,51 @@ function validateAuthOptions(c: Collection, errors: ValidationErrors): void {
       errors.add(['passwordAuth', 'identityFields'], fieldError('validation_required', 'Cannot be blank.'))
     pa.identityFields.forEach((name, i) => {
       if (!c.fields.some((f) => f.name === name))
-        errors.add(['passwordAuth', 'identityFields', i], fieldError('validation_missing_field', `Missing field ${name}.`))
+        errors.add(
+          ['passwordAuth', 'identityFields', i],
+          fieldError('validation_missing_field', `Missing field ${name}.`),
+        )
       else if (!hasSingleColumnUniqueIndex(c.indexes, name))
-        errors.add(['passwordAuth', 'identityFields', i], fieldError('validation_missing_unique_constraint', `The ${name} field must have a UNIQUE index.`))
+        errors.add(
+          ['passwordAuth', 'identityFields', i],
+          fieldError('validation_missing_unique_constraint', `The ${name} field must have a UNIQUE index.`),
+        )
     })
   }
   if (c.otp && (!Number.isInteger(c.otp.length) || c.otp.length < 4 || c.otp.length > 20))
     errors.add(['otp', 'length'], fieldError('validation_out_of_range', 'Must be between 4 and 20.'))
-  for (const [key, d] of [['otp', c.otp?.duration], ['mfa', c.mfa?.duration]] as const) {
+  for (const [key, d] of [
+    ['otp', c.otp?.duration],
+    ['mfa', c.mfa?.duration],
+  ] as const) {
     if (d !== undefined && (!Number.isInteger(d) || d < MIN_TOKEN_DURATION || d > 86_400))
-      errors.add([key, 'duration'], fieldError('validation_out_of_range', `Must be between ${MIN_TOKEN_DURATION} and 86400.`))
+      errors.add(
+        [key, 'duration'],
+        fieldError('validation_out_of_range', `Must be between ${MIN_TOKEN_DURATION} and 86400.`),
+      )
   }
   const providers = c.oauth2?.providers ?? []
   const seen = new Set<string>()
   providers.forEach((p, i) => {
-    if (!p.name) errors.add(['oauth2', 'providers', i, 'name'], fieldError('validation_required', 'Cannot be blank.'))
+    if (!p.name)
+      errors.add(['oauth2', 'providers', i, 'name'], fieldError('validation_required', 'Cannot be blank.'))
     else if (seen.has(p.name))
-      errors.add(['oauth2', 'providers', i, 'name'], fieldError('validation_duplicated_provider', 'The provider is already registered.'))
+      errors.add(
+        ['oauth2', 'providers', i, 'name'],
+        fieldError('validation_duplicated_provider', 'The provider is already registered.'),
+      )
     seen.add(p.name)
-    if (!p.clientId) errors.add(['oauth2', 'providers', i, 'clientId'], fieldError('validation_required', 'Cannot be blank.'))
+    if (!p.clientId)
+      errors.add(
+        ['oauth2', 'providers', i, 'clientId'],
+        fieldError('validation_required', 'Cannot be blank.'),
+      )
   })
   for (const [key, name] of Object.entries(c.oauth2?.mappedFields ?? {})) {
     if (name && !c.fields.some((f) => f.name === name))
-      errors.add(['oauth2', 'mappedFields', key], fieldError('validation_missing_field', `Missing field ${name}.`))
+      errors.add(
+        ['oauth2', 'mappedFields', key],
+        fieldError('validation_missing_field', `Missing field ${name}.`),
+      )
   }
 }

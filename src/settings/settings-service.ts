@@ -52,13 +52,24 @@ export class SettingsService {
   }
 
   async reload(): Promise<void> {
-    const row = await this.#database.db.selectFrom('_params').select('value').where('id', '=', PARAM_ID).executeTakeFirst()
+    const row = await this.#database.db
+      .selectFrom('_params')
+      .select('value')
+      .where('id', '=', PARAM_ID)
+      .executeTakeFirst()
     const settings = defaultSettings()
     if (row?.value) {
       // Stored settings were valid when written; merging onto defaults fills keys added since.
-      mergeTyped(settings as unknown as Json, JSON.parse(String(row.value)) as Json, defaultSettings() as unknown as Json, new ValidationErrors(), [], {
-        rules: (v) => v,
-      })
+      mergeTyped(
+        settings as unknown as Json,
+        JSON.parse(String(row.value)) as Json,
+        defaultSettings() as unknown as Json,
+        new ValidationErrors(),
+        [],
+        {
+          rules: (v) => v,
+        },
+      )
     }
     this.#current = settings
   }
@@ -97,7 +108,11 @@ export class SettingsService {
     const now = nowDateTime()
     const value = JSON.stringify(settings)
     await this.#database.transaction(async (trx) => {
-      const updated = await trx.updateTable('_params').set({ value, updated: now }).where('id', '=', PARAM_ID).executeTakeFirst()
+      const updated = await trx
+        .updateTable('_params')
+        .set({ value, updated: now })
+        .where('id', '=', PARAM_ID)
+        .executeTakeFirst()
       if (Number(updated.numUpdatedRows) === 0)
         await trx.insertInto('_params').values({ id: PARAM_ID, value, created: now, updated: now }).execute()
       await this.#database.publish(SETTINGS_CHANNEL, 'changed', trx)

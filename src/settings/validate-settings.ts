@@ -8,7 +8,8 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
 const LABEL = /^((GET|POST|PUT|PATCH|DELETE|HEAD) )?\/[\w/.:*-]*$|^(\*|\w+):\w+$|^\w+$/
 
 const required = () => fieldError('validation_required', 'Cannot be blank.')
-const range = (min: number, max: number) => fieldError('validation_out_of_range', `Must be between ${min} and ${max}.`)
+const range = (min: number, max: number) =>
+  fieldError('validation_out_of_range', `Must be between ${min} and ${max}.`)
 
 function isUrl(s: string): boolean {
   try {
@@ -35,7 +36,8 @@ function validateS3(s3: S3Config, path: string[], errors: ValidationErrors): voi
 export function validateSettings(s: Settings, errors: ValidationErrors): void {
   if (s.meta.appName.trim() === '') errors.add(['meta', 'appName'], required())
   else if (s.meta.appName.length > 255) errors.add(['meta', 'appName'], range(1, 255))
-  if (!isUrl(s.meta.appURL)) errors.add(['meta', 'appURL'], fieldError('validation_is_url', 'Must be a valid URL.'))
+  if (!isUrl(s.meta.appURL))
+    errors.add(['meta', 'appURL'], fieldError('validation_is_url', 'Must be a valid URL.'))
   if (s.meta.senderAddress && !EMAIL.test(s.meta.senderAddress))
     errors.add(['meta', 'senderAddress'], fieldError('validation_is_email', 'Must be a valid email address.'))
   if (!COLOR.test(s.meta.accentColor))
@@ -55,27 +57,40 @@ export function validateSettings(s: Settings, errors: ValidationErrors): void {
   validateS3(s.backups.s3, ['backups', 's3'], errors)
   checkInt(s.backups.cronMaxKeep, 1, 10_000, ['backups', 'cronMaxKeep'], errors)
   if (s.backups.cron !== '' && s.backups.cron.trim().split(/\s+/).length !== 5)
-    errors.add(['backups', 'cron'], fieldError('validation_invalid_cron', 'Must be a cron expression of 5 fields.'))
+    errors.add(
+      ['backups', 'cron'],
+      fieldError('validation_invalid_cron', 'Must be a cron expression of 5 fields.'),
+    )
 
   checkInt(s.batch.maxRequests, 1, 10_000, ['batch', 'maxRequests'], errors)
   checkInt(s.batch.timeout, 1, 3600, ['batch', 'timeout'], errors)
   checkInt(s.batch.maxBodySize, 0, Number.MAX_SAFE_INTEGER, ['batch', 'maxBodySize'], errors)
 
   s.rateLimits.excludedIPs.forEach((ip, i) => {
-    if (isIP(ip) === 0) errors.add(['rateLimits', 'excludedIPs', i], fieldError('validation_is_ip', 'Must be a valid IP address.'))
+    if (isIP(ip) === 0)
+      errors.add(
+        ['rateLimits', 'excludedIPs', i],
+        fieldError('validation_is_ip', 'Must be a valid IP address.'),
+      )
   })
   s.rateLimits.rules.forEach((r, i) => {
     const at = ['rateLimits', 'rules', String(i)]
-    if (!LABEL.test(r.label)) errors.add([...at, 'label'], fieldError('validation_invalid_value', 'Invalid rate limit label.'))
+    if (!LABEL.test(r.label))
+      errors.add([...at, 'label'], fieldError('validation_invalid_value', 'Invalid rate limit label.'))
     if (!['', '@guest', '@auth'].includes(r.audience))
       errors.add([...at, 'audience'], fieldError('validation_in_invalid', 'Must be empty, @guest or @auth.'))
     checkInt(r.duration, 1, 86_400, [...at, 'duration'], errors)
     checkInt(r.maxRequests, 1, 1_000_000, [...at, 'maxRequests'], errors)
   })
   s.trustedProxy.headers.forEach((h, i) => {
-    if (!HEADER.test(h)) errors.add(['trustedProxy', 'headers', i], fieldError('validation_invalid_value', 'Invalid header name.'))
+    if (!HEADER.test(h))
+      errors.add(
+        ['trustedProxy', 'headers', i],
+        fieldError('validation_invalid_value', 'Invalid header name.'),
+      )
   })
   s.superuserIPs.forEach((ip, i) => {
-    if (isIP(ip) === 0) errors.add(['superuserIPs', i], fieldError('validation_is_ip', 'Must be a valid IP address.'))
+    if (isIP(ip) === 0)
+      errors.add(['superuserIPs', i], fieldError('validation_is_ip', 'Must be a valid IP address.'))
   })
 }

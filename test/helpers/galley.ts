@@ -50,7 +50,10 @@ export const SU_EMAIL = 'admin@example.com'
 export const SU_PASSWORD = 'correct horse battery'
 
 /** Starts Galley in-process on a free loopback port over `store`, with one superuser. */
-export async function startGalley(store: TestStore, opts: { superuser?: boolean } = {}): Promise<RunningGalley> {
+export async function startGalley(
+  store: TestStore,
+  opts: { superuser?: boolean } = {},
+): Promise<RunningGalley> {
   const config = resolveConfig({ http: '127.0.0.1:0', dir: store.dir, db: store.dbUrl, logLevel: 'warn' }, {})
   const galley = await createGalley(config, pino({ level: process.env.GALLEY_TEST_LOG ?? 'error' }))
   if (opts.superuser !== false && !(await galley.superusers.exists(SU_EMAIL)))

@@ -4,7 +4,8 @@ import pg from 'pg'
 /** The PostgreSQL server of the test run; without it the PostgreSQL half of each suite is skipped. */
 export const PG_URL = process.env.GALLEY_TEST_PG_URL
 
-export const PG_SKIP_REASON = 'PostgreSQL tests SKIPPED: set GALLEY_TEST_PG_URL (CI sets postgres://postgres@127.0.0.1:5432/test)'
+export const PG_SKIP_REASON =
+  'PostgreSQL tests SKIPPED: set GALLEY_TEST_PG_URL (CI sets postgres://postgres@127.0.0.1:5432/test)'
 
 if (!PG_URL && !process.env.GALLEY_PG_SKIP_WARNED) {
   process.env.GALLEY_PG_SKIP_WARNED = '1'

@@ -14,7 +14,10 @@ export interface GalleyProcess {
 }
 
 /** Runs `galley <args>` to completion (the compiled CLI, as `npx galley` does). */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...process.env, ...env } })
   let stdout = ''
   let stderr = ''
@@ -25,11 +28,19 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
 }
 
 /** Starts `galley serve --http 127.0.0.1:0 <args>` and waits until it prints the address it bound. */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<GalleyProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--http', '127.0.0.1:0', '--log-level', 'warn', ...args], {
-    cwd: REPO,
-    env: { ...process.env, ...env },
-  })
+export async function startServe(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 20_000,
+): Promise<GalleyProcess> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'serve', '--http', '127.0.0.1:0', '--log-level', 'warn', ...args],
+    {
+      cwd: REPO,
+      env: { ...process.env, ...env },
+    },
+  )
   let out = ''
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()))
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))

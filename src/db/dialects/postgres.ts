@@ -54,7 +54,8 @@ export const postgresDialect: GalleyDialect = {
   caseInsensitiveIndexColumn: (quoted) => `lower(${quoted})`,
 
   convertColumn(from, to, col) {
-    if (from === 'text' && to === 'jsonArray') return `CASE WHEN ${col} = '' THEN '[]'::jsonb ELSE jsonb_build_array(${col}) END`
+    if (from === 'text' && to === 'jsonArray')
+      return `CASE WHEN ${col} = '' THEN '[]'::jsonb ELSE jsonb_build_array(${col}) END`
     if (from === 'jsonArray' && to === 'text')
       return `COALESCE(CASE WHEN jsonb_typeof(${col}) = 'array' THEN ${col} ->> -1 ELSE ${col} #>> '{}' END, '')`
     return col

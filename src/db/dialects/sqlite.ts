@@ -29,7 +29,8 @@ export const sqliteDialect: GalleyDialect = {
   caseInsensitiveIndexColumn: (quoted) => `${quoted} COLLATE NOCASE`,
 
   convertColumn(from, to, col) {
-    if (from === 'text' && to === 'jsonArray') return `CASE WHEN ${col} = '' THEN '[]' ELSE json_array(${col}) END`
+    if (from === 'text' && to === 'jsonArray')
+      return `CASE WHEN ${col} = '' THEN '[]' ELSE json_array(${col}) END`
     if (from === 'jsonArray' && to === 'text')
       return `COALESCE((SELECT value FROM json_each(CASE WHEN json_valid(${col}) THEN ${col} ELSE '[]' END) ORDER BY key DESC LIMIT 1), '')`
     return col

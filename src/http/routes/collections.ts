@@ -25,7 +25,9 @@ export function collectionRoutes(collections: CollectionService) {
       return reply.code(204).send()
     })
 
-    app.get<{ Params: Params }>('/api/collections/:c', async (req) => collections.toJSON(collections.get(req.params.c)))
+    app.get<{ Params: Params }>('/api/collections/:c', async (req) =>
+      collections.toJSON(collections.get(req.params.c)),
+    )
 
     app.patch<{ Params: Params }>('/api/collections/:c', async (req) =>
       collections.toJSON(await collections.update(collections.get(req.params.c).id, req.body)),

@@ -9,14 +9,22 @@ export const domainOptions: Record<string, OptionSpec> = {
   required: { kind: 'bool', default: false },
 }
 
-const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
+const DOMAIN =
+  /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i
 
 export function validateDomains(f: Field, report: ReportOptionError): void {
   const except = (f.exceptDomains as string[] | null) ?? []
   const only = (f.onlyDomains as string[] | null) ?? []
   if (except.length > 0 && only.length > 0)
-    report('onlyDomains', fieldError('validation_either_except_or_only', 'Set either exceptDomains or onlyDomains, not both.'))
-  for (const [key, list] of [['exceptDomains', except], ['onlyDomains', only]] as const) {
-    if (list.some((d) => !DOMAIN.test(d))) report(key, fieldError('validation_invalid_domain', 'Invalid domain.'))
+    report(
+      'onlyDomains',
+      fieldError('validation_either_except_or_only', 'Set either exceptDomains or onlyDomains, not both.'),
+    )
+  for (const [key, list] of [
+    ['exceptDomains', except],
+    ['onlyDomains', only],
+  ] as const) {
+    if (list.some((d) => !DOMAIN.test(d)))
+      report(key, fieldError('validation_invalid_domain', 'Invalid domain.'))
   }
 }

@@ -22,7 +22,10 @@ export const fileField: FieldType = {
     for (const t of thumbs) {
       const m = THUMB.exec(t)
       if (!m || (m[1] === '0' && m[2] === '0')) {
-        report('thumbs', fieldError('validation_invalid_thumb_format', `Invalid thumb format ${JSON.stringify(t)}.`))
+        report(
+          'thumbs',
+          fieldError('validation_invalid_thumb_format', `Invalid thumb format ${JSON.stringify(t)}.`),
+        )
         break
       }
     }

@@ -20,9 +20,21 @@ export const passwordField: FieldType = {
     const max = f.max as number
     const cost = f.cost as number
     if (min > MAX_PASSWORD_LENGTH)
-      report('min', fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_PASSWORD_LENGTH}.`))
+      report(
+        'min',
+        fieldError(
+          'validation_max_less_equal_than_required',
+          `Must be no greater than ${MAX_PASSWORD_LENGTH}.`,
+        ),
+      )
     if (max > MAX_PASSWORD_LENGTH)
-      report('max', fieldError('validation_max_less_equal_than_required', `Must be no greater than ${MAX_PASSWORD_LENGTH}.`))
+      report(
+        'max',
+        fieldError(
+          'validation_max_less_equal_than_required',
+          `Must be no greater than ${MAX_PASSWORD_LENGTH}.`,
+        ),
+      )
     else if (max > 0 && min > max)
       report('max', fieldError('validation_min_greater_equal_than_required', `Must be no less than ${min}.`))
     if (cost !== 0 && (cost < 4 || cost > 31))

@@ -19,6 +19,9 @@ export const selectField: FieldType = {
     else if (values.some((v) => v === '' || v.length > 255))
       report('values', fieldError('validation_invalid_value', 'Each value must be 1 to 255 characters.'))
     if ((f.maxSelect as number) > values.length && values.length > 0)
-      report('maxSelect', fieldError('validation_max_less_equal_than_required', `Must be no greater than ${values.length}.`))
+      report(
+        'maxSelect',
+        fieldError('validation_max_less_equal_than_required', `Must be no greater than ${values.length}.`),
+      )
   },
 }

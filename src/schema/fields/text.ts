@@ -23,6 +23,9 @@ export const textField: FieldType = {
     if (f.autogeneratePattern && !isValidRegex(f.autogeneratePattern as string))
       report('autogeneratePattern', fieldError('validation_invalid_regex', 'Invalid regular expression.'))
     if (f.primaryKey && f.name !== 'id')
-      report('primaryKey', fieldError('validation_primary_key_not_id', 'Only the id field can be a primary key.'))
+      report(
+        'primaryKey',
+        fieldError('validation_primary_key_not_id', 'Only the id field can be a primary key.'),
+      )
   },
 }
