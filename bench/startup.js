@@ -57,7 +57,9 @@ async function series(name, make) {
   for (let i = 0; i < RUNS; i++) results.push(await make(i))
   const ms = median(results.map((r) => r.ms))
   const rss = median(results.map((r) => r.rss))
-  console.log(`${name.padEnd(34)} start ${ms.toFixed(0).padStart(5)} ms   idle RSS ${rss.toFixed(1).padStart(6)} MiB   (median of ${RUNS})`)
+  console.log(
+    `${name.padEnd(34)} start ${ms.toFixed(0).padStart(5)} ms   idle RSS ${rss.toFixed(1).padStart(6)} MiB   (median of ${RUNS})`,
+  )
   return { ms, rss }
 }
 
@@ -77,4 +79,6 @@ console.log(
   `\nratios vs baseline: fresh ${(fresh.ms / base.ms).toFixed(2)}x time, existing ${(warm.ms / base.ms).toFixed(2)}x time, ` +
     `${(warm.rss / base.rss).toFixed(2)}x RSS`,
 )
-console.log(`goal: start < 1000 ms: ${fresh.ms < 1000 && warm.ms < 1000 ? 'met' : 'NOT met'}; idle RSS < 100 MiB: ${warm.rss < 100 ? 'met' : 'NOT met'}`)
+console.log(
+  `goal: start < 1000 ms: ${fresh.ms < 1000 && warm.ms < 1000 ? 'met' : 'NOT met'}; idle RSS < 100 MiB: ${warm.rss < 100 ? 'met' : 'NOT met'}`,
+)
