@@ -150,12 +150,14 @@ export const CompareNode = freeze({
 
 export const AndNode = freeze({
   is: (node: { kind: string }): node is AndNode => node.kind === 'And',
-  create: (operands: readonly FilterNode[]): AndNode => freeze({ kind: 'And', operands: freeze([...operands]) }),
+  create: (operands: readonly FilterNode[]): AndNode =>
+    freeze({ kind: 'And', operands: freeze([...operands]) }),
 })
 
 export const OrNode = freeze({
   is: (node: { kind: string }): node is OrNode => node.kind === 'Or',
-  create: (operands: readonly FilterNode[]): OrNode => freeze({ kind: 'Or', operands: freeze([...operands]) }),
+  create: (operands: readonly FilterNode[]): OrNode =>
+    freeze({ kind: 'Or', operands: freeze([...operands]) }),
 })
 
 /** `?=` → `=`: on single-valued operands the any-of form means the same as the plain one. */

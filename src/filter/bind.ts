@@ -26,7 +26,12 @@ export function bindPlaceholders(node: FilterNode, params: FilterParams): Filter
     case 'Or':
       return OrNode.create(node.operands.map((n) => bindPlaceholders(n, params)))
     case 'Compare':
-      return CompareNode.create(node.op, bindOperand(node.left, params), bindOperand(node.right, params), node.position)
+      return CompareNode.create(
+        node.op,
+        bindOperand(node.left, params),
+        bindOperand(node.right, params),
+        node.position,
+      )
     default:
       return assertNever(node)
   }
@@ -57,7 +62,12 @@ function bindOperand(node: OperandNode, params: FilterParams): OperandNode {
 /** The conversions of the SDK's client-side `pb.filter()`, so both forms of a filter mean the same. */
 function toLiteralValue(value: unknown, position: number): LiteralValue {
   if (value === null || value === undefined) return null
-  if (typeof value === 'string' || typeof value === 'boolean') return value
+  if (typeof value === 'boolean') return value
+  if (typeof value === 'string') {
+    if (value.includes('\0'))
+      throw new FilterSyntaxError('invalid NUL character in placeholder value', position)
+    return value
+  }
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new FilterSyntaxError('invalid placeholder value', position)
     return value

@@ -47,30 +47,45 @@ export function compileComparison(
 /** Text and dates share the text storage; other kinds compare with their own kind only. */
 const comparisonClass = (kind: OperandKind): OperandKind => (kind === 'date' ? 'text' : kind)
 
+/** `op` is one of the fixed operators of this module, never text from the filter. */
 function binary(left: Expression<unknown>, op: string, right: Expression<unknown>): RawBuilder<SqlBool> {
   return sql<SqlBool>`${left} ${sql.raw(op)} ${right}`
 }
 
-/** Operands of different kinds compare as texts, which is what SQLite's affinity rules come to. */
-function aligned(left: SqlOperand, right: SqlOperand, d: FilterDialect): [Expression<unknown>, Expression<unknown>] {
-  const same = comparisonClass(left.kind) === comparisonClass(right.kind)
-  if (same || left.kind === 'json' || right.kind === 'json') return [left.expression, right.expression]
-  return [d.toText(left.expression, left.kind), d.toText(right.expression, right.kind)]
+/**
+ * Two SQL operands made comparable, and the class they compare as: numbers with booleans as
+ * numbers, other mixed kinds as texts, which is what SQLite's affinity rules come to.
+ */
+function aligned(
+  left: SqlOperand,
+  right: SqlOperand,
+  d: FilterDialect,
+): [Expression<unknown>, Expression<unknown>, OperandKind] {
+  const l = comparisonClass(left.kind)
+  const r = comparisonClass(right.kind)
+  if (l === r || l === 'json' || r === 'json') return [left.expression, right.expression, l]
+  if ((l === 'number' || l === 'bool') && (r === 'number' || r === 'bool')) {
+    const asNumber = (o: SqlOperand) => (o.kind === 'bool' ? d.boolToNumber(o.expression) : o.expression)
+    return [asNumber(left), asNumber(right), 'number']
+  }
+  return [d.toText(left.expression, left.kind), d.toText(right.expression, right.kind), 'text']
 }
 
 /** The SQL side and the literal side of a comparison; `flipped` when the literal is on the left. */
 function split(left: Operand, right: Operand): { column: SqlOperand; value: LiteralValue; flipped: boolean } {
-  if (left.type === 'sql' && right.type === 'value') return { column: left, value: right.value, flipped: false }
-  if (left.type === 'value' && right.type === 'sql') return { column: right, value: left.value, flipped: true }
+  if (left.type === 'sql' && right.type === 'value')
+    return { column: left, value: right.value, flipped: false }
+  if (left.type === 'value' && right.type === 'sql')
+    return { column: right, value: left.value, flipped: true }
   throw new Error('split() needs one literal and one SQL operand')
 }
 
 function equality(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
-    if (left.kind === 'json' || right.kind === 'json') return d.same(left.expression, right.expression, negate)
-    const [a, b] = aligned(left, right, d)
-    const cls = comparisonClass(left.kind)
-    if (cls === 'text' || cls !== comparisonClass(right.kind)) {
+    if (left.kind === 'json' || right.kind === 'json')
+      return d.same(left.expression, right.expression, negate)
+    const [a, b, cls] = aligned(left, right, d)
+    if (cls === 'text') {
       return sql<SqlBool>`COALESCE(${a}, '') ${sql.raw(negate ? '<>' : '=')} COALESCE(${b}, '')`
     }
     return d.same(a, b, negate)

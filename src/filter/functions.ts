@@ -11,7 +11,11 @@ const EARTH_RADIUS_KM = 6371
  * The functions of the filter language. `strftime` needs a translation of SQLite's formats and
  * modifiers for PostgreSQL and is not supported yet.
  */
-export function compileFunction(node: FunctionCallNode, args: readonly Operand[], dialect: FilterDialect): Operand {
+export function compileFunction(
+  node: FunctionCallNode,
+  args: readonly Operand[],
+  dialect: FilterDialect,
+): Operand {
   if (node.name === 'geoDistance') return geoDistance(node, args, dialect)
   if (node.name === 'strftime') {
     throw new FilterResolveError('function "strftime" is not supported yet', node.position)

@@ -21,7 +21,7 @@ export type Token =
 const OPS: ReadonlySet<string> = new Set(COMPARE_OPS)
 const OP_CHARS = '=!<>~?'
 const WHITESPACE = ' \t\n\r'
-const IDENTIFIER = /^[@#]?\w+(:\w+)?(\.\w+(:\w+)?)*$/
+const IDENTIFIER = /^[@#]?[A-Za-z_]\w*(:\w+)?(\.\w+(:\w+)?)*$/
 const NUMBER = /^-?\d+(\.\d+)?$/
 
 /** Whether `text` is a well-formed identifier (paths, modifiers, `@` and `#` prefixes). */
@@ -110,6 +110,8 @@ function scanString(source: string, start: number): [value: string, end: number]
   while (i < source.length) {
     const c = source.charAt(i)
     if (c === quote) return [value, i + 1]
+    // PostgreSQL text cannot hold NUL: refusing it here gives both databases the same answer
+    if (c === '\0') throw new FilterSyntaxError('invalid NUL character in string', i)
     if (c === '\\' && source.charAt(i + 1) === quote) {
       value += quote
       i += 2

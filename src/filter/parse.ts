@@ -125,13 +125,19 @@ class Parser {
 
   #call(name: Token, depth: number): FunctionCallNode {
     if (depth > MAX_FUNCTION_DEPTH) {
-      throw new FilterSyntaxError(`too deeply nested function calls (max ${MAX_FUNCTION_DEPTH})`, name.position)
+      throw new FilterSyntaxError(
+        `too deeply nested function calls (max ${MAX_FUNCTION_DEPTH})`,
+        name.position,
+      )
     }
     this.#expect('(')
     const args: OperandNode[] = []
     while (this.#peek().type !== ')') {
       if (args.length === MAX_FUNCTION_ARGS) {
-        throw new FilterSyntaxError(`too many function arguments (max ${MAX_FUNCTION_ARGS})`, this.#peek().position)
+        throw new FilterSyntaxError(
+          `too many function arguments (max ${MAX_FUNCTION_ARGS})`,
+          this.#peek().position,
+        )
       }
       args.push(this.#operand(depth))
       if (this.#peek().type !== ',') break
@@ -176,7 +182,8 @@ export function identifierOperand(token: Pick<Token, 'text' | 'position'>): Oper
     if (colon === -1) continue
     if (i === last) {
       const name = segment.slice(colon + 1)
-      if (!MODIFIER_NAMES.has(name)) throw new FilterSyntaxError(`unknown modifier ":${name}"`, token.position)
+      if (!MODIFIER_NAMES.has(name))
+        throw new FilterSyntaxError(`unknown modifier ":${name}"`, token.position)
       modifier = name as Modifier
     } else if (!(i === 1 && segments[0] === '@collection')) {
       // `:` inside a path is only the alias of `@collection.name:alias.field`

@@ -31,7 +31,9 @@ export class SimpleFieldResolver implements FieldResolver {
     const kind = path === '@rowid' && this.#options.rowid ? 'number' : this.#fields.get(path)
     if (kind === undefined) throw new FilterResolveError(`unknown field "${path}"`, position)
     const column = path === '@rowid' ? '_rowid_' : path
-    const expression = sql.ref(this.#options.table === undefined ? column : `${this.#options.table}.${column}`)
+    const expression = sql.ref(
+      this.#options.table === undefined ? column : `${this.#options.table}.${column}`,
+    )
     if (modifier === undefined) return { expression, kind }
     if (modifier === 'lower' && (kind === 'text' || kind === 'date')) {
       return { expression: sql`LOWER(${expression})`, kind: 'text' }
