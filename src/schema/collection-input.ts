@@ -1,11 +1,5 @@
-import type {
-  ValidationErrors} from '../lib/index.js';
-import {
-  fieldError,
-  isJsonObject as isObject,
-  mergeTyped,
-  type Json,
-} from '../lib/index.js'
+import type { ValidationErrors } from '../lib/index.js'
+import { fieldError, isJsonObject as isObject, mergeTyped, type Json } from '../lib/index.js'
 import { MAX_FIELDS, MAX_HELP_LENGTH, MAX_INDEXES } from '../lib/index.js'
 import { RULE_KEYS, type Collection, type Field } from './collection.js'
 import {
@@ -53,7 +47,12 @@ export function applyCollectionInput(base: Collection, input: Json, errors: Vali
   if ('fields' in input) {
     const v = input.fields
     if (!Array.isArray(v) || v.length > MAX_FIELDS) errors.add(['fields'], invalidValue())
-    else c.fields = v.map((raw, i) => decodeField(raw, i, base.fields, errors)).filter((f): f is Field => !!f)
+    else {
+      const taken = new Set<string>()
+      c.fields = v
+        .map((raw, i) => decodeField(raw, i, base.fields, taken, errors))
+        .filter((f): f is Field => !!f)
+    }
   }
   if (c.type === 'auth') {
     mergeTyped(c as unknown as Json, input, defaultAuthOptions() as unknown as Json, errors, [], {
@@ -77,6 +76,7 @@ function decodeField(
   raw: unknown,
   i: number,
   oldFields: readonly Field[],
+  taken: Set<string>,
   errors: ValidationErrors,
 ): Field | undefined {
   if (!isObject(raw)) {
@@ -96,6 +96,13 @@ function decodeField(
   if (typeof raw.id === 'string' && raw.id !== '') id = raw.id
   else if (raw.id !== undefined && raw.id !== '' && raw.id !== null)
     errors.add(['fields', i, 'id'], invalidValue())
+  else {
+    // A derived id already used by an earlier field of the list gets a numeric suffix, as in
+    // PocketBase's FieldsList.add (e.g. a renamed field kept its id and a new one takes its old name).
+    const derived = id
+    for (let n = 2; taken.has(id) && n < 1000; n++) id = `${derived}${n}`
+  }
+  taken.add(id)
   const old = oldFields.find((f) => f.id === id)
   const field = makeField(ft.type, name, { id, system: old?.system ?? false })
   for (const flag of ['hidden', 'presentable'] as const) {

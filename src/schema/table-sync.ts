@@ -58,7 +58,15 @@ export async function syncTable(
 
   // Indexes go first: SQLite cannot drop or convert an indexed column.
   for (const text of prev.indexes) await exec(trx, `DROP INDEX IF EXISTS ${q(indexName(text))}`)
-  if (prev.name !== next.name) await exec(trx, `ALTER TABLE ${q(prev.name)} RENAME TO ${q(next.name)}`)
+  if (prev.name !== next.name) {
+    // SQLite refuses a rename that only changes letter case ("another table with this name"), so
+    // such a rename goes through a temporary name; PostgreSQL needs it done (quoted names are exact).
+    if (prev.name.toLowerCase() === next.name.toLowerCase()) {
+      const tmp = q(`_galley_tmp_${next.id}`)
+      await exec(trx, `ALTER TABLE ${q(prev.name)} RENAME TO ${tmp}`)
+      await exec(trx, `ALTER TABLE ${tmp} RENAME TO ${q(next.name)}`)
+    } else await exec(trx, `ALTER TABLE ${q(prev.name)} RENAME TO ${q(next.name)}`)
+  }
   const table = q(next.name)
 
   const nextIds = new Set(next.fields.map((f) => f.id))
