@@ -50,6 +50,7 @@ export class PgListener {
       await this.#ensure()
       await this.#client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
     } catch (err) {
+      if (this.#closed) return
       this.#logger.warn({ err: (err as Error).message }, 'postgres LISTEN failed; will retry')
       this.#scheduleReconnect()
     }
@@ -87,6 +88,12 @@ export class PgListener {
       return
     }
     for (const name of this.#channels.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(name)}`)
+    // close() may have run during the LISTENs: it could not see this client, so end it here, or its
+    // socket keeps the process alive (a CLI command that finishes fast would never exit).
+    if (this.#closed) {
+      await client.end().catch(() => {})
+      return
+    }
     this.#client = client
     if (afterGap) {
       for (const ch of this.#channels.values()) for (const h of ch.reconnectHandlers) h()
