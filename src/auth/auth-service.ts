@@ -38,10 +38,14 @@ export class AuthService {
     this.#collections = collections
   }
 
-  /** The auth collection `{c}` of an auth route, or PocketBase's 404. */
+  /**
+   * The auth collection `{c}` of an auth route, or PocketBase's 404s: an unknown collection is
+   * refused by its collection middleware before the handler, which refuses a non-auth one.
+   */
   authCollection(idOrName: string): AuthCollection {
     const c = this.#collections.find(idOrName)
-    if (!c || !isAuthCollection(c)) throw notFound('Missing or invalid auth collection context.')
+    if (!c) throw notFound('Missing or invalid collection context.')
+    if (!isAuthCollection(c)) throw notFound('Missing or invalid auth collection context.')
     return c
   }
 
