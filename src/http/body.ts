@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify'
-import { GalleyError } from '../lib/index.js'
+import { GalleyError, MAX_JSON_DEPTH } from '../lib/index.js'
 
 /** PocketBase's multipart/urlencoded inference: booleans and round-trippable numbers become JSON values. */
 export function inferFormValue(v: string): unknown {
@@ -7,6 +7,24 @@ export function inferFormValue(v: string): unknown {
   if (v === 'false') return false
   if (/^-?(0|[1-9]\d*)(\.\d+)?$/.test(v) && String(Number(v)) === v) return Number(v)
   return v
+}
+
+/** Whether JSON `text` nests arrays/objects deeper than `max` (brackets inside strings do not count). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      // A backslash escapes the next character.
+      if (c === 0x5c) i++
+      else if (c === 0x22) inString = false
+    } else if (c === 0x22) inString = true
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true
+    } else if (c === 0x5d || c === 0x7d) depth--
+  }
+  return false
 }
 
 /**
@@ -19,6 +37,7 @@ export function registerBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body)
     if (text.trim() === '') return done(null, {})
+    if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) return done(new GalleyError('INVALID_BODY'), undefined)
     try {
       done(null, JSON.parse(text))
     } catch (err) {

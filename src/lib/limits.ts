@@ -2,6 +2,11 @@
 
 /** Default request body limit (PocketBase: 32 MiB). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024
+/**
+ * Deepest nesting of arrays/objects in a JSON body. Go's decoder stops at 10 000; V8's
+ * JSON.stringify and structuredClone overflow the stack near 2 000, so deeper values would be 500s.
+ */
+export const MAX_JSON_DEPTH = 1000
 
 /** Collection list pagination. */
 export const DEFAULT_PER_PAGE = 30

@@ -175,7 +175,8 @@ export class CollectionService {
         collections: fieldError('validation_required', 'Cannot be blank.'),
       })
     await this.#mutate(undefined, 'Failed to import collections.', (stored, errors) => {
-      const upserts: { prev?: Collection; next: Collection }[] = []
+      // `at`: the index in `inputs`, where errors are reported.
+      const upserts: { prev?: Collection; next: Collection; at: number }[] = []
       // Candidates are validated against each other: a new collection may relate to another new one.
       const planned: Collection[] = []
       inputs.forEach((raw, i) => {
@@ -190,17 +191,17 @@ export class CollectionService {
         const next = this.#decode(raw, prev, local)
         if (next) planned.push(next)
         if (!local.empty) errors.merge(['collections', i], local.data)
-        if (next) upserts.push(prev ? { prev, next } : { next })
+        else if (next) upserts.push(prev ? { prev, next, at: i } : { next, at: i })
       })
       const keep = new Set(planned.map((c) => c.id))
       const deletes = deleteMissing ? stored.filter((c) => !keep.has(c.id) && !c.system) : []
       const universe = [...stored.filter((c) => !keep.has(c.id) && !deletes.includes(c)), ...planned]
-      upserts.forEach((u, i) => {
+      upserts.forEach((u) => {
         const local = validateCollection(u.next, {
           old: u.prev,
           all: universe.filter((c) => c.id !== u.next.id).concat(u.prev ? [u.prev] : []),
         })
-        if (!local.empty) errors.merge(['collections', i], local.data)
+        if (!local.empty) errors.merge(['collections', u.at], local.data)
       })
       return { upserts, deletes }
     })
@@ -214,7 +215,9 @@ export class CollectionService {
     errors: ValidationErrors,
   ) {
     const next = this.#decode(input, prev, errors)
-    if (!next) return undefined
+    // Like a body PocketBase cannot unmarshal, values of the wrong JSON type stop here: validation
+    // would report fields by indexes shifted by the undecodable ones dropped.
+    if (!next || !errors.empty) return undefined
     validateCollection(next, { old: prev, all: stored }, errors)
     return next
   }

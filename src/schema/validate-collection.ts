@@ -254,6 +254,8 @@ function validateIndexes(c: Collection, others: readonly Collection[], errors: V
       )
     return
   }
+  // An invalid collection name is reported by validateIdentity; statements cannot be rewritten onto it.
+  if (!NAME.test(c.name)) return
   const columns = new Set(c.fields.map((f) => f.name))
   const seenNames = new Set<string>()
   const seenDefs = new Set<string>()
@@ -288,6 +290,18 @@ function validateIndexes(c: Collection, others: readonly Collection[], errors: V
       )
       return
     }
+    // The canonical text is what gets stored and parsed again: it must stay within the limit too.
+    const canonical = formatIndexStatement(stmt, c.name)
+    if (canonical.length > MAX_INDEX_LENGTH) {
+      errors.add(
+        ['indexes', i],
+        fieldError(
+          'validation_invalid_index_expression',
+          `Invalid index expression: longer than ${MAX_INDEX_LENGTH} characters once normalized.`,
+        ),
+      )
+      return
+    }
     const unknown = validateIndexColumns(stmt, columns)
     if (unknown.length > 0) {
       errors.add(
@@ -315,7 +329,7 @@ function validateIndexes(c: Collection, others: readonly Collection[], errors: V
         fieldError('validation_duplicated_index_definition', 'The index definition already exists.'),
       )
     seenDefs.add(def)
-    c.indexes[i] = formatIndexStatement(stmt, c.name)
+    c.indexes[i] = canonical
   })
   if (c.type === 'auth') {
     for (const column of ['tokenKey', 'email'])
@@ -358,7 +372,8 @@ function validateAuthOptions(c: Collection, errors: ValidationErrors): void {
           ['passwordAuth', 'identityFields', i],
           fieldError('validation_missing_field', `Missing field ${name}.`),
         )
-      else if (!hasSingleColumnUniqueIndex(c.indexes, name))
+      // (with an invalid collection name, reported already, the statements cannot be read)
+      else if (NAME.test(c.name) && !hasSingleColumnUniqueIndex(c.indexes, name))
         errors.add(
           ['passwordAuth', 'identityFields', i],
           fieldError('validation_missing_unique_constraint', `The ${name} field must have a UNIQUE index.`),
