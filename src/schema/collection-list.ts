@@ -49,7 +49,7 @@ export async function listCollections(
     const ast = parseFilter(params.filter)
     if (ast) query = query.where(compileFilter(ast, resolver, dialect))
     rowsQuery = query.select('data')
-    for (const s of parseSort(params.sort, resolver)) rowsQuery = rowsQuery.orderBy(s.expression, s.direction)
+    for (const s of parseSort(params.sort, resolver)) rowsQuery = rowsQuery.orderBy(s.expression, s.modifiers)
   } catch (err) {
     if (err instanceof FilterError) throw badRequest(`Invalid filter or sort: ${err.message}`, undefined, err)
     throw err

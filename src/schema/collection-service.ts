@@ -46,6 +46,7 @@ export class CollectionService {
   #byName = new Map<string, Collection>()
   #unsubscribe: (() => void) | undefined
   #reloading: Promise<void> | undefined
+  #rereading: Promise<void> | undefined
 
   constructor(database: Database, logger: Logger) {
     this.#database = database
@@ -196,6 +197,17 @@ export class CollectionService {
       const keep = new Set(planned.map((c) => c.id))
       const deletes = deleteMissing ? stored.filter((c) => !keep.has(c.id) && !c.system) : []
       const universe = [...stored.filter((c) => !keep.has(c.id) && !deletes.includes(c)), ...planned]
+      for (const d of deletes) {
+        const refs = referencing(universe, d)
+        if (refs.length > 0)
+          errors.add(
+            ['collections'],
+            fieldError(
+              'validation_collection_referenced',
+              `Cannot delete ${d.name}: referenced by ${refs.map((r) => r.name).join(', ')}.`,
+            ),
+          )
+      }
       upserts.forEach((u) => {
         const local = validateCollection(u.next, {
           old: u.prev,

@@ -3,7 +3,8 @@ import type { Executor, ColumnInfo, ColumnKind, ErrorClass, GalleyDialect, Index
 import { decodeJson, quoteDouble, renderLiteral } from './shared.js'
 
 const COLUMN: Record<ColumnKind, string> = {
-  text: `TEXT NOT NULL DEFAULT ''`,
+  // "C" collation: comparisons and ORDER BY by code point, like SQLite's BINARY, whatever the server locale.
+  text: `TEXT COLLATE "C" NOT NULL DEFAULT ''`,
   number: `DOUBLE PRECISION NOT NULL DEFAULT 0`,
   bool: `BOOLEAN NOT NULL DEFAULT FALSE`,
   json: `JSONB DEFAULT NULL`,
@@ -40,7 +41,7 @@ export const postgresDialect: GalleyDialect = {
   name: 'postgres',
 
   columnDefinition(kind, opts) {
-    if (opts?.primaryKey) return 'TEXT PRIMARY KEY NOT NULL'
+    if (opts?.primaryKey) return 'TEXT COLLATE "C" PRIMARY KEY NOT NULL'
     return COLUMN[kind]
   },
 
