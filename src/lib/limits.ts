@@ -12,10 +12,15 @@ export const MAX_JSON_DEPTH = 1000
 export const DEFAULT_PER_PAGE = 30
 export const MAX_PER_PAGE = 1000
 
-/** Collection names: `^\w+$`, at most this many characters. */
-export const MAX_COLLECTION_NAME_LENGTH = 255
-/** Field names: `^\w+$`, at most this many characters. */
-export const MAX_FIELD_NAME_LENGTH = 100
+/**
+ * Collection, field and index names are SQL identifiers: `^\w+$` (ASCII, so characters = bytes) and at
+ * most PostgreSQL's 63 bytes, on SQLite too, so a schema always moves to PostgreSQL unchanged
+ * (PostgreSQL would silently truncate longer names, and two of them could collide). PocketBase allows
+ * 255 and 100.
+ */
+export const MAX_IDENTIFIER_LENGTH = 63
+export const MAX_COLLECTION_NAME_LENGTH = MAX_IDENTIFIER_LENGTH
+export const MAX_FIELD_NAME_LENGTH = MAX_IDENTIFIER_LENGTH
 /** Custom collection ids: 1..100 `\w` characters. */
 export const MAX_COLLECTION_ID_LENGTH = 100
 /** Fields per collection. */

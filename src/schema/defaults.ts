@@ -1,4 +1,4 @@
-import { crc32, nowDateTime, randomString } from '../lib/index.js'
+import { crc32, MAX_IDENTIFIER_LENGTH, nowDateTime, randomString } from '../lib/index.js'
 import type {
   AuthOptions,
   Collection,
@@ -66,7 +66,11 @@ export const autodateFields = (): Field[] => [
   makeField('autodate', 'updated', { onCreate: true, onUpdate: true }),
 ]
 
-export const fieldIndexName = (field: string, collectionId: string): string => `idx_${field}_${collectionId}`
+/** `idx_<field>_<collectionId>`, with the id hashed when the name would pass the identifier limit. */
+export function fieldIndexName(field: string, collectionId: string): string {
+  const name = `idx_${field}_${collectionId}`
+  return name.length <= MAX_IDENTIFIER_LENGTH ? name : `idx_${field}_${crc32(collectionId)}`
+}
 
 /** The unique indexes every auth collection keeps on tokenKey and email. */
 export function authSystemIndexes(c: Pick<Collection, 'id' | 'name'>): string[] {

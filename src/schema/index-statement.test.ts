@@ -292,11 +292,11 @@ const INVALID: { input: string; message?: string }[] = [
   },
   {
     input: `CREATE INDEX i ON t (${'a'.repeat(MAX_INDEX_NAME_LENGTH + 1)})`,
-    message: 'column name is longer than 100 characters at 21',
+    message: 'column name is longer than 63 characters at 21',
   },
   {
     input: `CREATE INDEX ${'i'.repeat(MAX_INDEX_NAME_LENGTH + 1)} ON t (a)`,
-    message: 'index name is longer than 100 characters at 13',
+    message: 'index name is longer than 63 characters at 13',
   },
   {
     input: 'CREATE INDEX i ON t (a)'.padEnd(MAX_INDEX_STATEMENT_LENGTH + 1, ' '),
@@ -348,14 +348,14 @@ describe('parseIndexStatement / formatIndexStatement / emitIndexSql', () => {
     expect(() => parseIndexStatement(over)).toThrow(IndexStatementError)
   })
 
-  it('applies the name limit (100) to index and column names, at limit and limit+1', () => {
+  it('applies the name limit (63) to index and column names, at limit and limit+1', () => {
     const n = 'n'.repeat(MAX_INDEX_NAME_LENGTH)
     expect(parseIndexStatement(`CREATE INDEX ${n} ON t (\`${n}\`)`)).toMatchObject({
       name: n,
       columns: [{ name: n }],
     })
-    expect(() => parseIndexStatement(`CREATE INDEX i ON t (\`${n}x\`)`)).toThrow(/longer than 100/)
-    expect(() => parseIndexStatement(`CREATE INDEX [${n}x] ON t (a)`)).toThrow(/longer than 100/)
+    expect(() => parseIndexStatement(`CREATE INDEX i ON t (\`${n}x\`)`)).toThrow(/longer than 63/)
+    expect(() => parseIndexStatement(`CREATE INDEX [${n}x] ON t (a)`)).toThrow(/longer than 63/)
   })
 
   it('returns a deeply frozen AST', () => {

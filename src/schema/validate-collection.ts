@@ -189,7 +189,7 @@ function validateFields(
     else if (!NAME.test(f.name) || f.name.length > MAX_FIELD_NAME_LENGTH)
       errors.add(
         at('name'),
-        fieldError('validation_field_name_invalid', 'Must be 1 to 100 letters, digits or underscores.'),
+        fieldError('validation_field_name_invalid', 'Must be 1 to 63 letters, digits or underscores.'),
       )
     else if (
       RESERVED_FIELD_NAMES.has(f.name.toLowerCase()) ||
