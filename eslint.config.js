@@ -85,6 +85,11 @@ export default tseslint.config(
         URL: 'readonly',
         AbortController: 'readonly',
         fetch: 'readonly',
+        performance: 'readonly',
+        setImmediate: 'readonly',
+        structuredClone: 'readonly',
+        TextEncoder: 'readonly',
+        URLSearchParams: 'readonly',
       },
     },
     rules: {
