@@ -28,6 +28,12 @@ export async function openPostgres(options: DatabaseOptions): Promise<Database> 
   // Errors of idle clients (server restart, network loss) must not crash the process; the pool
   // drops the broken client and opens a new one on the next request.
   pool.on('error', (err) => options.logger.warn({ err: err.message }, 'postgres idle client error'))
+  // The pool listens for errors only while a client is idle. A connection lost while checked out
+  // (mid-query or mid-transaction) also emits 'error' on its client: without this listener that
+  // event is unhandled and kills the process. The query itself fails with the error (a 503).
+  pool.on('connect', (client) => {
+    client.on('error', (err) => options.logger.debug({ err: err.message }, 'postgres connection lost'))
+  })
   const db = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool }) })
   const listener = new PgListener(options.url!, options.logger)
   return {
