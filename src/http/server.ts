@@ -55,9 +55,28 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
     methods: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'],
   })
 
+  // On close, Node ends only the connections idle at that moment: a keep-alive connection still
+  // busy would stay open after its response until keepAliveTimeout (72 s) and hold the shutdown.
+  // Responses sent while closing therefore end their connection.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
+  })
+
   app.decorateRequest('actor', undefined)
   app.addHook('onRequest', async (req) => {
-    req.actor = await opts.auth.resolveActor(req.headers.authorization)
+    try {
+      req.actor = await opts.auth.resolveActor(req.headers.authorization)
+    } catch (err) {
+      // The health check must answer while the database is away, token or not (PocketBase's
+      // dashboard sends one): it then sees a guest, as PocketBase does on any token failure.
+      if (req.routeOptions.url !== '/api/health') throw err
+      req.log.debug({ err: (err as Error).message }, 'health check: actor not resolved')
+    }
   })
 
   app.addHook('preSerialization', async (req, reply, payload) => {
