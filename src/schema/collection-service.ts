@@ -70,8 +70,18 @@ export class CollectionService {
 
   async reload(executor?: Executor): Promise<void> {
     if (executor) return this.#setCache(await readCollections(executor))
-    // Coalesce bursts of notifications into one read.
-    this.#reloading ??= readCollections(this.#database.db)
+    // Reads run one at a time. A read already running may predate the change this call is about
+    // (a NOTIFY, our own commit): wait for one fresh read after it, shared by the whole burst.
+    if (this.#reloading) {
+      this.#rereading ??= this.#reloading
+        .catch(() => {})
+        .then(() => {
+          this.#rereading = undefined
+          return this.reload()
+        })
+      return this.#rereading
+    }
+    this.#reloading = readCollections(this.#database.db)
       .then((list) => this.#setCache(list))
       .finally(() => {
         this.#reloading = undefined

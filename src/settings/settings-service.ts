@@ -33,6 +33,8 @@ export class SettingsService {
   readonly #logger: Logger
   #current: Settings = defaultSettings()
   #unsubscribe: (() => void) | undefined
+  #reloading: Promise<void> | undefined
+  #rereading: Promise<void> | undefined
 
   constructor(database: Database, logger: Logger) {
     this.#database = database
@@ -51,7 +53,28 @@ export class SettingsService {
     this.#unsubscribe?.()
   }
 
-  async reload(): Promise<void> {
+  /**
+   * Re-reads the stored settings. Reads run one at a time, and a call made while one is running
+   * waits for a fresh read after it (that one may predate the change being announced), so the
+   * last read to finish is always the newest.
+   */
+  reload(): Promise<void> {
+    if (this.#reloading) {
+      this.#rereading ??= this.#reloading
+        .catch(() => {})
+        .then(() => {
+          this.#rereading = undefined
+          return this.reload()
+        })
+      return this.#rereading
+    }
+    this.#reloading = this.#read().finally(() => {
+      this.#reloading = undefined
+    })
+    return this.#reloading
+  }
+
+  async #read(): Promise<void> {
     const row = await this.#database.db
       .selectFrom('_params')
       .select('value')
@@ -108,16 +131,19 @@ export class SettingsService {
     const now = nowDateTime()
     const value = JSON.stringify(settings)
     await this.#database.transaction(async (trx) => {
-      const updated = await trx
-        .updateTable('_params')
-        .set({ value, updated: now })
-        .where('id', '=', PARAM_ID)
-        .executeTakeFirst()
-      if (Number(updated.numUpdatedRows) === 0)
-        await trx.insertInto('_params').values({ id: PARAM_ID, value, created: now, updated: now }).execute()
+      // An upsert: two first-ever saves (instances or requests) racing must not hit the primary key.
+      await trx
+        .insertInto('_params')
+        .values({ id: PARAM_ID, value, created: now, updated: now })
+        .onConflict((oc) => oc.column('id').doUpdateSet({ value, updated: now }))
+        .execute()
       await this.#database.publish(SETTINGS_CHANNEL, 'changed', trx)
     })
     this.#current = settings
+    // And re-read: a concurrent save that committed after this one must win here too.
+    await this.reload().catch((err: Error) =>
+      this.#logger.warn({ err: err.message }, 'settings reload after save failed'),
+    )
     return settings
   }
 }
