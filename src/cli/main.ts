@@ -126,14 +126,21 @@ export async function main(argv: string[]): Promise<number> {
     logLevel: values['log-level'] ?? (command === 'superuser' ? 'warn' : undefined),
   }
   let galley: Galley
+  let dbUrl: string | undefined
   try {
-    galley = await createGalley(resolveConfig(raw, process.env))
+    const config = resolveConfig(raw, process.env)
+    dbUrl = config.dbUrl
+    galley = await createGalley(config)
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`galley: ${err.message}`)
       return 2
     }
-    console.error(`galley: cannot start: ${(err as Error).message}`)
+    // Name the database: driver messages alone ("Connection terminated unexpectedly" for a
+    // connect timeout, "connect ECONNREFUSED …") do not say what could not be reached.
+    const where = dbUrl ? `PostgreSQL ${new URL(dbUrl).host}${new URL(dbUrl).pathname}: ` : ''
+    const message = (err as Error).message?.split('\n')[0] || String(err)
+    console.error(`galley: cannot start: ${where}${message}`)
     return 1
   }
   if (command === 'serve') {
