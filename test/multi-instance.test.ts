@@ -137,7 +137,10 @@ describe.skipIf(!PG_URL)('two instances on one PostgreSQL database', () => {
       db = await createPgDatabase()
       const su = await runCli(['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--db', db.url])
       expect(su.code).toBe(0)
-      ;[a, b] = await Promise.all([serve(db), serve(db, { PGAPPNAME: B_LISTENER_APP })])
+      const both = await Promise.allSettled([serve(db), serve(db, { PGAPPNAME: B_LISTENER_APP })])
+      if (both[0].status === 'fulfilled') a = both[0].value
+      if (both[1].status === 'fulfilled') b = both[1].value
+      for (const r of both) if (r.status === 'rejected') throw r.reason
       tokenA = (await new PocketBase(a.url).collection('_superusers').authWithPassword(SU_EMAIL, SU_PASSWORD))
         .token
       tokenB = (await new PocketBase(b.url).collection('_superusers').authWithPassword(SU_EMAIL, SU_PASSWORD))

@@ -73,6 +73,13 @@ describe.skipIf(!PG_URL)('PostgreSQL going away and coming back (through a TCP p
   let proxy: TcpProxy
   let dir: string
   let server: GalleyProcess | undefined
+  /** Every process started here, so a failed test never leaves one running. */
+  const started: GalleyProcess[] = []
+  const serve = async (args: string[]) => {
+    const p = await startServe(args)
+    started.push(p)
+    return p
+  }
 
   beforeAll(async () => {
     db = await createPgDatabase()
@@ -83,14 +90,14 @@ describe.skipIf(!PG_URL)('PostgreSQL going away and coming back (through a TCP p
   })
 
   afterAll(async () => {
-    await server?.stop()
+    await Promise.all(started.map((p) => p.stop('SIGKILL')))
     await proxy?.stop()
     await db?.drop()
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
   it('answers 503 fast while the database is down, never 500, and recovers by itself', async () => {
-    server = await startServe(['--dir', dir, '--db', viaProxy(db.url, proxy)])
+    server = await serve(['--dir', dir, '--db', viaProxy(db.url, proxy)])
     const pb = new PocketBase(server.url)
     const { token } = await pb.collection('_superusers').authWithPassword(SU_EMAIL, SU_PASSWORD)
     const url = server.url
@@ -199,12 +206,12 @@ describe.skipIf(!PG_URL)('PostgreSQL going away and coming back (through a TCP p
 
   it('a change made while the database was away is seen after it returns', async () => {
     // Another instance (direct connection) changes settings while ours cannot hear the NOTIFY.
-    server = await startServe(['--dir', dir, '--db', viaProxy(db.url, proxy)])
+    server = await serve(['--dir', dir, '--db', viaProxy(db.url, proxy)])
     const pb = new PocketBase(server.url)
     pb.autoCancellation(false)
     await pb.collection('_superusers').authWithPassword(SU_EMAIL, SU_PASSWORD)
     await proxy.stop()
-    const other = await startServe(['--dir', `${dir}-other`, '--db', db.url])
+    const other = await serve(['--dir', `${dir}-other`, '--db', db.url])
     try {
       const pbOther = new PocketBase(other.url)
       pbOther.autoCancellation(false)
