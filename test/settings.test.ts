@@ -385,6 +385,29 @@ for (const { kind, skip } of DB_KINDS) {
       expect((await patch({ s3: { enabled: false } })).status).toBe(200)
     })
 
+    it('concurrent PATCHes of different keys all land (read-merge-write under a lock)', async () => {
+      const before = await getSettings()
+      const names = Array.from({ length: 8 }, (_, i) => `concurrent-${i}`)
+      const results = await Promise.all([
+        ...names.slice(0, 4).map((senderName) => patch({ meta: { senderName } })),
+        patch({ logs: { maxDays: 42 } }),
+        patch({ batch: { maxRequests: 77 } }),
+        patch({ backups: { cronMaxKeep: 9 } }),
+      ])
+      for (const r of results) expect(r.status).toBe(200)
+      const after = await getSettings()
+      expect((after.logs as Json).maxDays).toBe(42)
+      expect((after.batch as Json).maxRequests).toBe(77)
+      expect((after.backups as Json).cronMaxKeep).toBe(9)
+      expect(names.slice(0, 4)).toContain((after.meta as Json).senderName)
+      await patch({
+        meta: { senderName: (before.meta as Json).senderName },
+        logs: before.logs,
+        batch: before.batch,
+        backups: { cronMaxKeep: (before.backups as Json).cronMaxKeep },
+      })
+    })
+
     it('settings (secrets included) survive a restart', async () => {
       const before = await getSettings()
       expect((before.meta as Json).appName).toBe('Acme')

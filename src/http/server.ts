@@ -86,9 +86,23 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
     return tree ? pickFields(payload, tree) : payload
   })
 
+  // While the database is down every request fails the same way: one warning a second, not thousands.
+  let unavailableSince = 0
+  let unavailableCount = 0
   app.setErrorHandler((err, req, reply) => {
     const e = toGalleyError(err, opts.database.dialect)
-    if (e.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed')
+    if (e.code === 'UNAVAILABLE') {
+      unavailableCount++
+      const now = Date.now()
+      if (now - unavailableSince >= 1000) {
+        req.log.warn(
+          { err: (err as Error).message, failed: unavailableCount },
+          'database unavailable: answering 503',
+        )
+        unavailableSince = now
+        unavailableCount = 0
+      }
+    } else if (e.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed')
     else req.log.debug({ err: (err as Error).message, url: req.url }, 'request rejected')
     return reply.status(e.status).send(e.toJSON())
   })

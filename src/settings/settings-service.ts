@@ -1,4 +1,4 @@
-import type { Database } from '../db/index.js'
+import type { Database, Executor } from '../db/index.js'
 import {
   badRequest,
   fieldError,
@@ -75,26 +75,7 @@ export class SettingsService {
   }
 
   async #read(): Promise<void> {
-    const row = await this.#database.db
-      .selectFrom('_params')
-      .select('value')
-      .where('id', '=', PARAM_ID)
-      .executeTakeFirst()
-    const settings = defaultSettings()
-    if (row?.value) {
-      // Stored settings were valid when written; merging onto defaults fills keys added since.
-      mergeTyped(
-        settings as unknown as Json,
-        JSON.parse(String(row.value)) as Json,
-        defaultSettings() as unknown as Json,
-        new ValidationErrors(),
-        [],
-        {
-          rules: (v) => v,
-        },
-      )
-    }
-    this.#current = settings
+    this.#current = await readSettings(this.#database.db)
   }
 
   /** The settings in force (with secrets); for services, never for a response. */
@@ -112,32 +93,40 @@ export class SettingsService {
     return out
   }
 
+  /**
+   * Merges `patch` over the stored settings. Read, merge and write happen in one transaction under
+   * the schema lock, so two concurrent saves (requests or instances) never lose each other's keys.
+   */
   async update(patch: unknown): Promise<Settings> {
     const message = 'An error occurred while saving the new settings.'
     if (!isJsonObject(patch)) throw badRequest(message)
-    const next = structuredClone(this.#current) as unknown as Json
-    const errors = new ValidationErrors()
-    mergeTyped(next, patch, defaultSettings() as unknown as Json, errors, [], {
-      rules: (v, _current, path) => decodeRules(v, path, errors),
-    })
-    // Write-only secrets: an omitted or empty value keeps the stored one.
-    for (const path of SECRET_PATHS) {
-      const sent = getPath(patch, path)
-      if (sent === undefined || sent === '') setPath(next, path, getPath(this.#current, path))
-    }
-    const settings = next as unknown as Settings
-    validateSettings(settings, errors)
-    errors.throwIfAny(message)
-    const now = nowDateTime()
-    const value = JSON.stringify(settings)
-    await this.#database.transaction(async (trx) => {
-      // An upsert: two first-ever saves (instances or requests) racing must not hit the primary key.
+    const db = this.#database
+    const settings = await db.transaction(async (trx) => {
+      await db.dialect.lockSchema(trx)
+      const stored = await readSettings(trx)
+      const next = structuredClone(stored) as unknown as Json
+      const errors = new ValidationErrors()
+      mergeTyped(next, patch, defaultSettings() as unknown as Json, errors, [], {
+        rules: (v, _current, path) => decodeRules(v, path, errors),
+      })
+      // Write-only secrets: an omitted or empty value keeps the stored one.
+      for (const path of SECRET_PATHS) {
+        const sent = getPath(patch, path)
+        if (sent === undefined || sent === '') setPath(next, path, getPath(stored, path))
+      }
+      const merged = next as unknown as Settings
+      validateSettings(merged, errors)
+      errors.throwIfAny(message)
+      const now = nowDateTime()
+      const value = JSON.stringify(merged)
+      // An upsert: two first-ever saves racing must not hit the primary key.
       await trx
         .insertInto('_params')
         .values({ id: PARAM_ID, value, created: now, updated: now })
         .onConflict((oc) => oc.column('id').doUpdateSet({ value, updated: now }))
         .execute()
-      await this.#database.publish(SETTINGS_CHANNEL, 'changed', trx)
+      await db.publish(SETTINGS_CHANNEL, 'changed', trx)
+      return merged
     })
     this.#current = settings
     // And re-read: a concurrent save that committed after this one must win here too.
@@ -146,6 +135,23 @@ export class SettingsService {
     )
     return settings
   }
+}
+
+/** The stored settings merged onto the defaults (which fills keys added since they were written). */
+async function readSettings(ex: Executor): Promise<Settings> {
+  const row = await ex.selectFrom('_params').select('value').where('id', '=', PARAM_ID).executeTakeFirst()
+  const settings = defaultSettings()
+  if (row?.value) {
+    mergeTyped(
+      settings as unknown as Json,
+      JSON.parse(String(row.value)) as Json,
+      defaultSettings() as unknown as Json,
+      new ValidationErrors(),
+      [],
+      { rules: (v) => v },
+    )
+  }
+  return settings
 }
 
 function decodeRules(v: unknown, path: string[], errors: ValidationErrors): RateLimitRule[] | undefined {
