@@ -22,9 +22,19 @@ export interface FieldContext {
 
 export type ReportOptionError = (option: string, err: FieldError) => void
 
+/** Body modifiers (§11): `field+` = '+' (append / add), `+field` = '^' (prepend), `field-` = '-' (remove / subtract). */
+export type ModifierOp = '+' | '^' | '-'
+
+export interface ValueContext {
+  readonly collection: Collection
+  /** True on create. */
+  readonly isNew: boolean
+}
+
 /**
  * One field type. Adding a type means one file in `fields/` and one line in the registry.
- * Record value handling (prepare/validate/serialize) joins here in the records layer's issue.
+ * Record values: `prepareValue` turns any submitted value into the field's JSON form, `applyModifier`
+ * resolves `field+` / `+field` / `field-` keys, and `validateValue` checks what needs no database.
  */
 export interface FieldType {
   readonly type: string
@@ -37,6 +47,36 @@ export interface FieldType {
   multiple?(field: Field): boolean
   /** Checks the option values together, after each was decoded to its type. */
   validateOptions?(field: Field, ctx: FieldContext, report: ReportOptionError): void
+  /** The value of a field nobody set: '' | 0 | false | null | [] | {lon:0,lat:0}, per the field's JSON form. */
+  zeroValue(field: Field): unknown
+  /**
+   * PocketBase's PrepareValue: any submitted JSON or multipart-inferred value -> this field's JSON
+   * form (text casts scalars to string; number casts numeric strings/bools; bool casts "1"/"true"...;
+   * date parses any accepted layout to "YYYY-MM-DD HH:MM:SS.sssZ" or '' if unparsable; select/relation/file
+   * accept a string, an array or a JSON-array string, drop empties and duplicates, single-valued keeps
+   * the LAST value; json parses JSON-looking strings as in §6.3; geoPoint takes {lon,lat}). Never throws.
+   */
+  prepareValue(field: Field, raw: unknown): unknown
+  /**
+   * Validates a prepared value without the database: required (per type's meaning of "blank"), min/max
+   * lengths in runes, pattern, number range/onlyInt/NaN, email/url format and domain lists, date min/max,
+   * select values and maxSelect, relation minSelect/maxSelect (existence of ids is checked by records),
+   * json maxSize (default 1 MiB) and validity, editor maxSize (default 5 MiB), password length/pattern
+   * (min/max in runes; max default 71), geoPoint ranges. Returns the FIRST error with PocketBase's code and
+   * message (with `params` where PocketBase has them, e.g. maxSelect) or undefined. A password is passed
+   * as its plain text, `undefined` on update meaning unchanged; a primary key is only checked on create.
+   */
+  validateValue(field: Field, value: unknown, ctx: ValueContext): FieldError | undefined
+  /**
+   * Applies a modifier to the current (prepared) value and returns the new value, or undefined when the
+   * type does not support that op (records then ignores the key). number: '+' adds, '-' subtracts;
+   * select/relation/file(names): '+' appends, '^' prepends, '-' removes the given values (arg: string or list);
+   * single-valued select/relation/file keep the last value after that, as PocketBase: '+' replaces, '^' only
+   * fills an empty field, '-' clears if equal. The result is not validated (validateValue does that).
+   */
+  applyModifier?(field: Field, current: unknown, op: ModifierOp, arg: unknown): unknown
+  /** text only: a value generated from `autogeneratePattern` (e.g. "[a-z0-9]{15}") for new records. */
+  autogenerate?(field: Field): string
 }
 
 export const invalidValue = (): FieldError => fieldError('validation_invalid_value', 'Invalid value.')

@@ -24,3 +24,5 @@ export {
   SUPERUSERS_COLLECTION_ID,
   USERS_COLLECTION_ID,
 } from './system-collections.js'
+export type { ModifierOp, ValueContext } from './field-type.js'
+export { parseBodyKey } from './body-key.js'

@@ -13,4 +13,8 @@ export const autodateField: FieldType = {
     if (!f.onCreate && !f.onUpdate)
       report('onUpdate', fieldError('validation_required', 'Either onCreate or onUpdate must be enabled.'))
   },
+  zeroValue: () => '',
+  // Clients cannot set autodates: the server stamps them on create/update (records).
+  prepareValue: () => '',
+  validateValue: () => undefined,
 }

@@ -28,3 +28,11 @@ export function validateDomains(f: Field, report: ReportOptionError): void {
       report(key, fieldError('validation_invalid_domain', 'Invalid domain.'))
   }
 }
+
+/** The record-value side of the lists: `onlyDomains` must list the domain, `exceptDomains` must not. */
+export function domainAllowed(f: Field, domain: string): boolean {
+  const only = (f.onlyDomains as string[] | null) ?? []
+  const except = (f.exceptDomains as string[] | null) ?? []
+  if (only.length > 0 && !only.includes(domain)) return false
+  return !(except.length > 0 && except.includes(domain))
+}

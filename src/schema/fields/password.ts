@@ -1,5 +1,7 @@
 import { fieldError } from '../../lib/index.js'
 import { isValidRegex, type FieldType } from '../field-type.js'
+import { castToString, runeCount } from './cast.js'
+import { matchesPattern, requiredError, unsupportedValueType } from './values.js'
 
 /** bcrypt's 72-byte input limit, kept so imported PocketBase data behaves the same. */
 export const MAX_PASSWORD_LENGTH = 71
@@ -41,5 +43,29 @@ export const passwordField: FieldType = {
       report('cost', fieldError('validation_out_of_range', 'Must be between 4 and 31.'))
     if (f.pattern && !isValidRegex(f.pattern as string))
       report('pattern', fieldError('validation_invalid_regex', 'Invalid regular expression.'))
+  },
+  zeroValue: () => '',
+  // The plain password; records hashes it after validation.
+  prepareValue: (_f, raw) => castToString(raw),
+  /**
+   * `value` is the submitted plain password; `undefined` on update means "not changed" (the stored
+   * hash is never validated). On create `undefined` counts as ''.
+   */
+  validateValue(f, value, ctx) {
+    if (value === undefined && !ctx.isNew) return undefined
+    const plain = value === undefined ? '' : value
+    if (typeof plain !== 'string') return unsupportedValueType()
+    if (plain === '') return f.required ? requiredError() : undefined
+    const length = runeCount(plain)
+    const min = f.min as number
+    if (length < min)
+      return fieldError('validation_min_text_constraint', `Must be at least ${min} character(s).`)
+    const max = (f.max as number) || MAX_PASSWORD_LENGTH
+    if (length > max)
+      return fieldError('validation_max_text_constraint', `Must be less than ${max} character(s).`)
+    const pattern = f.pattern as string
+    if (pattern !== '' && !matchesPattern(pattern, plain))
+      return fieldError('validation_invalid_format', 'Invalid value format.')
+    return undefined
   },
 }

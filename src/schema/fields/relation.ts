@@ -1,5 +1,7 @@
 import { fieldError } from '../../lib/index.js'
 import type { FieldType } from '../field-type.js'
+import { toUniqueStrings } from './cast.js'
+import { applyListModifier, isMultiple, requiredError, toFieldForm } from './values.js'
 
 export const relationField: FieldType = {
   type: 'relation',
@@ -12,7 +14,7 @@ export const relationField: FieldType = {
   },
   hasHelp: true,
   column: (f) => ((f.maxSelect as number) > 1 ? 'jsonArray' : 'text'),
-  multiple: (f) => (f.maxSelect as number) > 1,
+  multiple: isMultiple,
   validateOptions(f, ctx, report) {
     const targetId = f.collectionId as string
     if (ctx.old && ctx.old.collectionId !== targetId) {
@@ -47,4 +49,19 @@ export const relationField: FieldType = {
         fieldError('validation_min_greater_equal_than_required', `Must be no less than ${min}.`),
       )
   },
+  zeroValue: (f) => (isMultiple(f) ? [] : ''),
+  prepareValue: (f, raw) => toFieldForm(f, toUniqueStrings(raw)),
+  /** Counts only: whether the ids exist in the target collection is for records to check. */
+  validateValue(f, value) {
+    const ids = toUniqueStrings(value)
+    if (ids.length === 0) return f.required ? requiredError() : undefined
+    const minSelect = f.minSelect as number
+    if (minSelect > 0 && ids.length < minSelect)
+      return fieldError('validation_not_enough_values', `Select at least ${minSelect}.`, { minSelect })
+    const maxSelect = Math.max(f.maxSelect as number, 1)
+    if (ids.length > maxSelect)
+      return fieldError('validation_too_many_values', `Select no more than ${maxSelect}.`, { maxSelect })
+    return undefined
+  },
+  applyModifier: (f, current, op, arg) => applyListModifier(f, current, op, arg),
 }

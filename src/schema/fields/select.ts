@@ -1,5 +1,7 @@
 import { fieldError } from '../../lib/index.js'
 import type { FieldType } from '../field-type.js'
+import { toUniqueStrings } from './cast.js'
+import { applyListModifier, isMultiple, requiredError, toFieldForm } from './values.js'
 
 export const selectField: FieldType = {
   type: 'select',
@@ -10,7 +12,7 @@ export const selectField: FieldType = {
   },
   hasHelp: true,
   column: (f) => ((f.maxSelect as number) > 1 ? 'jsonArray' : 'text'),
-  multiple: (f) => (f.maxSelect as number) > 1,
+  multiple: isMultiple,
   validateOptions(f, _ctx, report) {
     const values = f.values as string[]
     if (values.length === 0) report('values', fieldError('validation_required', 'Cannot be blank.'))
@@ -24,4 +26,20 @@ export const selectField: FieldType = {
         fieldError('validation_max_less_equal_than_required', `Must be no greater than ${values.length}.`),
       )
   },
+  zeroValue: (f) => (isMultiple(f) ? [] : ''),
+  prepareValue: (f, raw) => toFieldForm(f, toUniqueStrings(raw)),
+  validateValue(f, value) {
+    const list = toUniqueStrings(value)
+    if (list.length === 0) return f.required ? requiredError() : undefined
+    const maxSelect = Math.max(f.maxSelect as number, 1)
+    if (list.length > maxSelect)
+      return fieldError('validation_too_many_values', `Select no more than ${maxSelect}.`, { maxSelect })
+    const allowed = f.values as string[]
+    const bad = list.find((v) => !allowed.includes(v))
+    // No '.' of our own: sentenizing adds one unless the value already ends the sentence, as in PocketBase.
+    if (bad !== undefined)
+      return fieldError('validation_invalid_value', `Invalid value ${bad}`, { value: bad })
+    return undefined
+  },
+  applyModifier: (f, current, op, arg) => applyListModifier(f, current, op, arg),
 }
