@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
-import { AuthService, SuperuserService } from './auth/index.js'
+import { AuthService, hashPassword, SuperuserService, verifyPassword } from './auth/index.js'
 import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
 import { buildHttpServer } from './http/index.js'
+import { RecordService } from './records/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
 import { SettingsService } from './settings/index.js'
 
@@ -14,6 +15,7 @@ export interface Galley {
   readonly collections: CollectionService
   readonly settings: SettingsService
   readonly auth: AuthService
+  readonly records: RecordService
   readonly superusers: SuperuserService
   /** Builds the HTTP server (not listening). */
   http(): Promise<FastifyInstance>
@@ -41,6 +43,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     await settings.start()
     const auth = new AuthService(database, collections)
     const superusers = new SuperuserService(database, collections)
+    const records = new RecordService(database, collections, { hash: hashPassword, verify: verifyPassword })
     let server: FastifyInstance | undefined
     return {
       config,
@@ -49,6 +52,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       collections,
       settings,
       auth,
+      records,
       superusers,
       async http() {
         server ??= await buildHttpServer({
@@ -56,6 +60,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
           collections,
           settings,
           auth,
+          records,
           logger: log,
           origins: config.origins,
         })

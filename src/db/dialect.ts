@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely'
+import type { Kysely, RawBuilder, SqlBool } from 'kysely'
 
 /**
  * Any query executor: the database or a transaction. Record tables are defined at run time, so
@@ -56,6 +56,13 @@ export interface GalleyDialect {
    * and back to the last element.
    */
   convertColumn(from: ColumnKind, to: ColumnKind, quotedColumn: string): string
+  /** True where the JSON array in `column` holds the string `value` (bound as a parameter). */
+  jsonArrayContains(column: RawBuilder<unknown>, value: string): RawBuilder<SqlBool>
+  /**
+   * The type a bound parameter needs to be cast to so it behaves like a column of `kind` (a would-be
+   * record checked against a create rule); undefined where the database needs no cast.
+   */
+  parameterType(kind: ColumnKind): string | undefined
   /** A value of `kind` as it is bound as a parameter. */
   encode(kind: ColumnKind, value: unknown): unknown
   /** A value of `kind` as read from a row, to its JSON form. */

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { AuthService } from '../auth/index.js'
 import type { Database } from '../db/index.js'
+import type { RecordService } from '../records/index.js'
 import { MAX_BODY_BYTES, notFound } from '../lib/index.js'
 import type { CollectionService } from '../schema/index.js'
 import type { SettingsService } from '../settings/index.js'
@@ -13,6 +14,7 @@ import './guards.js'
 import { authRoutes } from './routes/auth.js'
 import { collectionRoutes } from './routes/collections.js'
 import { healthRoutes } from './routes/health.js'
+import { recordRoutes } from './routes/records.js'
 import { settingsRoutes } from './routes/settings.js'
 
 export interface HttpOptions {
@@ -20,6 +22,7 @@ export interface HttpOptions {
   readonly collections: CollectionService
   readonly settings: SettingsService
   readonly auth: AuthService
+  readonly records: RecordService
   readonly logger: FastifyBaseLogger
   /** Allowed CORS origins; `['*']` (the default) allows any. */
   readonly origins?: readonly string[]
@@ -110,6 +113,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
 
   await app.register(healthRoutes)
   await app.register(collectionRoutes(opts.collections))
+  await app.register(recordRoutes(opts.records))
   await app.register(authRoutes(opts.auth))
   await app.register(settingsRoutes(opts.settings))
   return app

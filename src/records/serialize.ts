@@ -24,6 +24,8 @@ export function recordToJSON(
   const out: RecordJSON = { collectionId: c.id, collectionName: c.name }
   for (const f of c.fields) {
     if (f.type === 'password') continue
+    // tokenKey signs the record's tokens: never output, not even to superusers (§3.1).
+    if (c.type === 'auth' && f.name === 'tokenKey') continue
     if (f.hidden && !opts.showHidden) continue
     out[f.name] = d.decode(columnKind(f), row[f.name])
   }

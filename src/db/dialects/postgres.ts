@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type SqlBool } from 'kysely'
 import type { Executor, ColumnInfo, ColumnKind, ErrorClass, GalleyDialect, IndexInfo } from '../dialect.js'
 import { decodeJson, quoteDouble, renderLiteral } from './shared.js'
 
@@ -10,6 +10,15 @@ const COLUMN: Record<ColumnKind, string> = {
   json: `JSONB DEFAULT NULL`,
   jsonArray: `JSONB NOT NULL DEFAULT '[]'::jsonb`,
   geoPoint: `JSONB NOT NULL DEFAULT '{"lon":0,"lat":0}'::jsonb`,
+}
+
+const PARAMETER_TYPES: Record<ColumnKind, string> = {
+  text: 'text',
+  number: 'double precision',
+  bool: 'boolean',
+  json: 'jsonb',
+  jsonArray: 'jsonb',
+  geoPoint: 'jsonb',
 }
 
 /** An arbitrary constant naming Galley's migration lock among advisory locks. */
@@ -61,6 +70,10 @@ export const postgresDialect: GalleyDialect = {
       return `COALESCE(CASE WHEN jsonb_typeof(${col}) = 'array' THEN ${col} ->> -1 ELSE ${col} #>> '{}' END, '')`
     return col
   },
+
+  jsonArrayContains: (column, value) => sql<SqlBool>`${column} @> jsonb_build_array(${value}::text)`,
+
+  parameterType: (kind) => PARAMETER_TYPES[kind],
 
   encode(kind, value) {
     switch (kind) {

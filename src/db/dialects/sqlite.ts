@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type SqlBool } from 'kysely'
 import type { Executor, ColumnInfo, ColumnKind, ErrorClass, GalleyDialect, IndexInfo } from '../dialect.js'
 import { decodeJson, quoteDouble, renderLiteral } from './shared.js'
 
@@ -35,6 +35,11 @@ export const sqliteDialect: GalleyDialect = {
       return `COALESCE((SELECT value FROM json_each(CASE WHEN json_valid(${col}) THEN ${col} ELSE '[]' END) ORDER BY key DESC LIMIT 1), '')`
     return col
   },
+
+  jsonArrayContains: (column, value) =>
+    sql<SqlBool>`EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(${column}) THEN ${column} ELSE '[]' END) WHERE value = ${value})`,
+
+  parameterType: () => undefined,
 
   encode(kind, value) {
     switch (kind) {
