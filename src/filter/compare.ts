@@ -82,8 +82,10 @@ function split(left: Operand, right: Operand): { column: SqlOperand; value: Lite
 
 function equality(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
-    if (left.kind === 'json' || right.kind === 'json')
-      return d.same(left.expression, right.expression, negate)
+    if (left.kind === 'json' || right.kind === 'json') {
+      const [a, b] = jsonAligned(left, right, d)
+      return d.same(a, b, negate)
+    }
     const [a, b, cls] = aligned(left, right, d)
     if (cls === 'text') {
       return sql<SqlBool>`COALESCE(${a}, '') ${sql.raw(negate ? '<>' : '=')} COALESCE(${b}, '')`
@@ -91,13 +93,37 @@ function equality(negate: boolean, left: Operand, right: Operand, d: FilterDiale
     return d.same(a, b, negate)
   }
   const { column, value, flipped } = split(left, right)
-  if (value === null || (value === '' && column.kind !== 'json')) return empty(negate, column)
+  if (column.kind === 'json')
+    return d.jsonCompare(negate ? '!=' : '=', column.expression, jsonLiteral(value), flipped)
+  if (value === null || value === '') return empty(negate, column)
   const coerced = coerce(value, column.kind, d)
   if (coerced === undefined) return negate ? TRUE : FALSE
   const col = coerced.asNumber ? d.boolToNumber(column.expression) : column.expression
   const param = sql.val(coerced.value)
   const [a, b] = flipped ? [param, col] : [col, param]
-  return negate || column.kind === 'json' ? d.same(a, b, negate) : binary(a, '=', b)
+  return negate ? d.same(a, b, negate) : binary(a, '=', b)
+}
+
+/** A literal as a JSON value is compared with it: booleans are SQLite's 1 and 0. */
+const jsonLiteral = (value: LiteralValue): string | number | null =>
+  typeof value === 'boolean' ? (value ? 1 : 0) : value
+
+/**
+ * Two SQL operands, at least one `json`, made comparable: next to a text the JSON value takes TEXT
+ * affinity, next to a number or boolean NUMERIC affinity, as in SQLite; two JSON values compare as
+ * they are.
+ */
+function jsonAligned(
+  left: SqlOperand,
+  right: SqlOperand,
+  d: FilterDialect,
+): [Expression<unknown>, Expression<unknown>] {
+  if (left.kind === 'json' && right.kind === 'json') return [left.expression, right.expression]
+  const [json, other] = left.kind === 'json' ? [left, right] : [right, left]
+  const numeric = other.kind === 'number' || other.kind === 'bool'
+  const j = numeric ? d.jsonNumber(json.expression) : d.jsonText(json.expression)
+  const o = other.kind === 'bool' ? d.boolToNumber(other.expression) : other.expression
+  return left.kind === 'json' ? [j, o] : [o, j]
 }
 
 /** `x = ""` and `x = null`: a text matches '' or NULL; other kinds only NULL. */
@@ -111,11 +137,15 @@ function empty(negate: boolean, column: SqlOperand): RawBuilder<SqlBool> {
 
 function ordering(op: BaseCompareOp, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
-    const [a, b] = aligned(left, right, d)
+    const [a, b] =
+      left.kind === 'json' || right.kind === 'json' ? jsonAligned(left, right, d) : aligned(left, right, d)
     return binary(a, op, b)
   }
   const { column, value, flipped } = split(left, right)
   if (value === null) return FALSE
+  if (column.kind === 'json') {
+    return d.jsonCompare(op as '<' | '<=' | '>' | '>=', column.expression, jsonLiteral(value), flipped)
+  }
   const coerced = coerce(value, column.kind, d)
   if (coerced === undefined) {
     // a number column against a non-numeric text: in SQLite every number sorts before every text

@@ -574,19 +574,25 @@ const CASES: readonly Case[] = [
     name: 'json equals (no coalescing)',
     filter: 'meta = 5',
     sqlite: ['"meta" IS ?', [5]],
-    postgres: ['"meta" IS NOT DISTINCT FROM $1', [5]],
+    postgres: [
+      `(SELECT (CASE jsonb_typeof("~j"."v") WHEN 'number' THEN CAST(("~j"."v" #>> '{}') AS DOUBLE PRECISION) WHEN 'boolean' THEN CASE WHEN ("~j"."v" #>> '{}') = 'true' THEN 1 ELSE 0 END END) IS NOT DISTINCT FROM $1 FROM (SELECT "meta" AS "v") AS "~j")`,
+      [5],
+    ],
   },
   {
     name: 'json equals null',
     filter: 'meta = null',
     sqlite: ['"meta" IS NULL', []],
-    postgres: ['"meta" IS NULL', []],
+    postgres: [`COALESCE(jsonb_typeof("meta"), 'null') = 'null'`, []],
   },
   {
     name: 'json not equals text',
     filter: 'meta != "x"',
     sqlite: ['"meta" IS NOT ?', ['x']],
-    postgres: ['"meta" IS DISTINCT FROM $1', ['x']],
+    postgres: [
+      `(SELECT (CASE WHEN jsonb_typeof("~j"."v") = 'string' THEN ("~j"."v" #>> '{}') END) IS DISTINCT FROM $1 FROM (SELECT "meta" AS "v") AS "~j")`,
+      ['x'],
+    ],
   },
 ]
 

@@ -1,11 +1,13 @@
 import { sql, type Expression, type SqlBool } from 'kysely'
-import { assertNever, type FilterNode, type OperandNode } from './ast.js'
-import { compileComparison, type Operand } from './compare.js'
+import { assertNever, type CompareNode, type FilterNode, type OperandNode } from './ast.js'
+import { compileComparison } from './compare.js'
 import { FilterResolveError } from './errors.js'
 import type { FilterDialect } from './filter-dialect.js'
 import { compileFunction } from './functions.js'
+import { fromJoins, unionJoins } from './joins.js'
 import { macroValue } from './macros.js'
-import type { FieldResolver } from './resolve.js'
+import { multiComparison, plain, withGuards, type CompiledOperand } from './multi.js'
+import type { FieldResolver, Join } from './resolve.js'
 
 export interface CompileOptions {
   /** The time datetime macros (`@now`, `@todayStart`, …) are evaluated at; defaults to now. */
@@ -19,8 +21,25 @@ interface Context {
 }
 
 /**
+ * A conjunct of the compiled filter. `joins` are the multi-valued rows its SQL reads but does not
+ * itself quantify: they stay open while the conjunct can still share them with a sibling conjunct.
+ */
+interface Part {
+  readonly expr: Expression<SqlBool>
+  readonly joins: readonly Join[]
+}
+
+/**
  * Lowers a filter AST to a Kysely boolean expression. Literals become bound parameters and
  * identifiers whatever the resolver maps them to; no value is ever part of the SQL text.
+ *
+ * Multi-valued operands (relations, `@collection.*`, `:each`) read rows of LEFT JOINs. PocketBase
+ * joins them into the main query (`SELECT DISTINCT … LEFT JOIN …`), so conditions on the same path
+ * see the same row. Here the rows are quantified where that is equivalent and as late as necessary:
+ * conjuncts that share a join alias are evaluated together in one `EXISTS (SELECT 1 FROM (SELECT 1)
+ * LEFT JOIN … WHERE …)`, and every `OR` branch and the whole filter get their own (every join has at
+ * least one row, so `∃ (a ∨ b) = ∃a ∨ ∃b` and `∃ (a ∧ b) = ∃a ∧ ∃b` for disjoint rows). The main
+ * query stays a plain `SELECT … FROM collection WHERE …`.
  *
  * @example
  * const where = compileFilter(parseFilter('title ~ "abc" && count > 5')!, resolver, filterDialect('sqlite'))
@@ -34,33 +53,109 @@ export function compileFilter(
   dialect: FilterDialect,
   options: CompileOptions = {},
 ): Expression<SqlBool> {
-  return compileNode(ast, { resolver, dialect, now: options.now ?? new Date() })
+  return close(compileNode(ast, { resolver, dialect, now: options.now ?? new Date() }))
 }
 
-function compileNode(node: FilterNode, ctx: Context): Expression<SqlBool> {
+function compileNode(node: FilterNode, ctx: Context): Part[] {
   switch (node.kind) {
-    case 'And':
-      return sql<SqlBool>`(${sql.join(
-        node.operands.map((n) => compileNode(n, ctx)),
-        sql` AND `,
-      )})`
+    case 'And': {
+      const children = node.operands.map((n) => compileNode(n, ctx))
+      if (children.every((parts) => parts.every((p) => p.joins.length === 0))) {
+        return [{ expr: sql<SqlBool>`(${sql.join(children.map(close), sql` AND `)})`, joins: [] }]
+      }
+      return mergeSharing(children.flat())
+    }
     case 'Or':
-      return sql<SqlBool>`(${sql.join(
-        node.operands.map((n) => compileNode(n, ctx)),
-        sql` OR `,
-      )})`
+      return [
+        {
+          expr: sql<SqlBool>`(${sql.join(
+            node.operands.map((n) => close(compileNode(n, ctx))),
+            sql` OR `,
+          )})`,
+          joins: [],
+        },
+      ]
     case 'Compare':
-      return compileComparison(node.op, operand(node.left, ctx), operand(node.right, ctx), ctx.dialect)
+      return [compileCompare(node, ctx)]
     default:
       return assertNever(node)
   }
 }
 
-function operand(node: OperandNode, ctx: Context): Operand {
+/** The parts as one closed condition: each part with open joins quantified by its own EXISTS. */
+function close(parts: readonly Part[]): Expression<SqlBool> {
+  const exprs = parts.map((p) =>
+    p.joins.length === 0
+      ? p.expr
+      : sql<SqlBool>`EXISTS (SELECT 1 FROM ${fromJoins(p.joins)} WHERE ${p.expr})`,
+  )
+  return exprs.length === 1 ? exprs[0]! : sql<SqlBool>`(${sql.join(exprs, sql` AND `)})`
+}
+
+/** Conjuncts that share a join alias (directly or through others) become one part. */
+function mergeSharing(parts: readonly Part[]): Part[] {
+  const groups: Part[][] = []
+  for (const part of parts) {
+    const aliases = new Set(part.joins.map((j) => j.alias))
+    const sharing =
+      part.joins.length === 0
+        ? []
+        : groups.filter((g) => g.some((p) => p.joins.some((j) => aliases.has(j.alias))))
+    if (sharing.length === 0) {
+      groups.push([part])
+      continue
+    }
+    const [first, ...rest] = sharing
+    first!.push(...rest.flat(), part)
+    for (const g of rest) groups.splice(groups.indexOf(g), 1)
+  }
+  return groups.map((g) =>
+    g.length === 1
+      ? g[0]!
+      : {
+          expr: sql<SqlBool>`(${sql.join(
+            g.map((p) => p.expr),
+            sql` AND `,
+          )})`,
+          joins: unionJoins(...g.map((p) => p.joins)),
+        },
+  )
+}
+
+function compileCompare(node: CompareNode, ctx: Context): Part {
+  const left = operand(node.left, ctx)
+  const right = operand(node.right, ctx)
+  if (left.type === 'multi' || right.type === 'multi')
+    return multiComparison(node.op, left, right, ctx.dialect)
+  const comparison = compileComparison(node.op, plain(left), plain(right), ctx.dialect)
+  return { expr: withGuards(comparison, left, right), joins: [] }
+}
+
+function operand(node: OperandNode, ctx: Context): CompiledOperand {
   switch (node.kind) {
     case 'Identifier': {
       const resolved = ctx.resolver.resolve(node)
-      return { type: 'sql', expression: resolved.expression, kind: resolved.kind }
+      switch (resolved.type) {
+        case 'value':
+          return { type: 'value', value: resolved.value }
+        case 'multiple':
+          return {
+            type: 'multi',
+            expression: resolved.expression,
+            kind: resolved.kind,
+            joins: resolved.joins,
+            matchAll: resolved.matchAll,
+            isolated: () => resolved.isolated(),
+            ...(resolved.guard === undefined ? {} : { guard: resolved.guard }),
+          }
+        default:
+          return {
+            type: 'sql',
+            expression: resolved.expression,
+            kind: resolved.kind,
+            ...(resolved.guard === undefined ? {} : { guard: resolved.guard }),
+          }
+      }
     }
     case 'Literal':
       return { type: 'value', value: node.value }
@@ -69,12 +164,37 @@ function operand(node: OperandNode, ctx: Context): Operand {
     case 'Placeholder':
       throw new FilterResolveError(`missing value for placeholder {:${node.name}}`, node.position)
     case 'FunctionCall':
-      return compileFunction(
+      return functionCall(
         node,
         node.args.map((a) => operand(a, ctx)),
-        ctx.dialect,
+        ctx,
       )
     default:
       return assertNever(node)
+  }
+}
+
+/**
+ * A function of multi-valued arguments is multi-valued over their joined rows, and always any-of
+ * (PocketBase: `geoDistance` "always behaves as any-of").
+ */
+function functionCall(
+  node: Extract<OperandNode, { kind: 'FunctionCall' }>,
+  args: readonly CompiledOperand[],
+  ctx: Context,
+): CompiledOperand {
+  const result = compileFunction(node, args.map(plain), ctx.dialect)
+  const guards = args.flatMap((a) => (a.type !== 'value' && a.guard !== undefined ? [a.guard] : []))
+  const guard = guards.length === 0 ? undefined : sql<SqlBool>`(${sql.join(guards, sql` AND `)})`
+  const multi = args.flatMap((a) => (a.type === 'multi' ? [a] : []))
+  if (result.type === 'value') return result
+  if (multi.length === 0) return { ...result, ...(guard === undefined ? {} : { guard }) }
+  return {
+    type: 'multi',
+    expression: result.expression,
+    kind: result.kind,
+    joins: unionJoins(...multi.map((a) => a.joins)),
+    matchAll: false,
+    ...(guard === undefined ? {} : { guard }),
   }
 }

@@ -1,10 +1,15 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely'
 import type { DialectName } from '../db/index.js'
+import type { BaseCompareOp } from './ast.js'
+import { jsonPostgres } from './json-postgres.js'
 import type { OperandKind } from './resolve.js'
+
+/** A literal a JSON value is compared with; booleans arrive as the numbers 1 and 0. */
+export type JsonLiteral = string | number | null
 
 /**
  * The few SQL forms of the filter language that differ between SQLite and PostgreSQL. Nothing else
- * in `filter/` asks which database it compiles for.
+ * in `filter/` or `rules/` asks which database it compiles for.
  */
 export interface FilterDialect {
   readonly name: DialectName
@@ -20,6 +25,52 @@ export interface FilterDialect {
   boolToNumber(expression: Expression<unknown>): Expression<unknown>
   /** `expression` limited to [min, max]. */
   clamp(expression: Expression<unknown>, min: number, max: number): Expression<unknown>
+
+  /** The items of a JSON array as a LEFT JOIN source `<rows> AS alias` with one text column `value`. */
+  jsonEach(array: Expression<unknown>, alias: string): RawBuilder<unknown>
+  /** A bound JSON text as a JSON value (the input of `jsonEach`, `jsonArrayIncludes`). */
+  jsonValue(json: string): Expression<unknown>
+  /** The number of items of a stored JSON array; 0 for NULL. */
+  jsonArrayLength(array: Expression<unknown>): RawBuilder<unknown>
+  /** Whether a JSON array holds the text `value`. */
+  jsonArrayIncludes(array: Expression<unknown>, value: Expression<unknown>): RawBuilder<SqlBool>
+  /** A stored JSON array of texts as compact JSON text (`["a","b"]`), the same on both databases. */
+  jsonArrayText(array: Expression<unknown>): RawBuilder<unknown>
+  /**
+   * The value at `path` inside a JSON column, a `json` operand (PocketBase's `json_extract`); numeric
+   * segments index arrays; `[]` is the whole value. The path is bound, never part of the SQL text.
+   */
+  jsonPath(json: Expression<unknown>, path: readonly string[]): RawBuilder<unknown>
+  /** The `lon` or `lat` number of a stored geoPoint. */
+  geoCoordinate(point: Expression<unknown>, key: 'lon' | 'lat'): RawBuilder<unknown>
+  /**
+   * A `json` operand compared with a literal, with the answers SQLite gives for `json_extract()`
+   * results (texts equal only JSON strings, numbers sort before texts). `flipped`: literal on the left.
+   */
+  jsonCompare(
+    op: Exclude<BaseCompareOp, '~' | '!~'>,
+    json: Expression<unknown>,
+    value: JsonLiteral,
+    flipped: boolean,
+  ): RawBuilder<SqlBool>
+  /** A `json` operand as SQLite's TEXT affinity makes it (next to text columns, in LIKE). */
+  jsonText(json: Expression<unknown>): Expression<unknown>
+  /** A `json` operand as SQLite's NUMERIC affinity makes it (next to number columns, in functions). */
+  jsonNumber(json: Expression<unknown>): Expression<unknown>
+  /** Whether a stored JSON column differs from a JSON text (NULL text: from SQL NULL). */
+  jsonDiffers(json: Expression<unknown>, text: string | null): RawBuilder<SqlBool>
+}
+
+const OPS: ReadonlySet<string> = new Set(['=', '<', '<=', '>', '>='])
+/** `op` is one of the fixed comparison operators, never text from the filter. */
+export const rawOp = (op: string) => {
+  if (!OPS.has(op)) throw new Error(`unexpected operator ${op}`)
+  return sql.raw(op)
+}
+
+/** The JSONPath of SQLite's json functions: `$.a[0].b`. Segments are `\w+` (the lexer's identifiers). */
+function sqlitePath(path: readonly string[]): string {
+  return '$' + path.map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('')
 }
 
 const sqlite: FilterDialect = {
@@ -36,6 +87,31 @@ const sqlite: FilterDialect = {
     kind === 'number' || kind === 'bool' ? sql`CAST(${expression} AS TEXT)` : expression,
   boolToNumber: (expression) => expression,
   clamp: (expression, min, max) => sql`min(max(${expression}, ${sql.lit(min)}), ${sql.lit(max)})`,
+
+  jsonEach: (array, alias) => sql`json_each(${array}) AS ${sql.id(alias)}`,
+  jsonValue: (json) => sql.val(json),
+  jsonArrayLength: (array) => sql`COALESCE(json_array_length(${array}), 0)`,
+  jsonArrayIncludes: (array, value) =>
+    sql<SqlBool>`EXISTS (SELECT 1 FROM json_each(${array}) AS "~j" WHERE "~j"."value" = ${value})`,
+  jsonArrayText: (array) => sql`${array}`,
+  jsonPath: (json, path) =>
+    path.length === 0 ? sql`json_extract(${json}, '$')` : sql`json_extract(${json}, ${sqlitePath(path)})`,
+  geoCoordinate: (point, key) => sql`json_extract(${point}, ${sql.lit(key === 'lon' ? '$.lon' : '$.lat')})`,
+  jsonCompare(op, json, value, flipped) {
+    if (value === null) {
+      if (op === '=') return sql<SqlBool>`${json} IS NULL`
+      if (op === '!=') return sql<SqlBool>`${json} IS NOT NULL`
+      return sql<SqlBool>`FALSE`
+    }
+    if (op === '=' || op === '!=') return sqlite.same(json, sql.val(value), op === '!=')
+    return flipped
+      ? sql<SqlBool>`${sql.val(value)} ${rawOp(op)} ${json}`
+      : sql<SqlBool>`${json} ${rawOp(op)} ${sql.val(value)}`
+  },
+  jsonText: (json) => json,
+  jsonNumber: (json) => json,
+  jsonDiffers: (json, text) =>
+    text === null ? sql<SqlBool>`${json} IS NOT NULL` : sql<SqlBool>`${json} IS NOT json(${text})`,
 }
 
 const postgres: FilterDialect = {
@@ -55,14 +131,33 @@ const postgres: FilterDialect = {
       case 'bool':
         return sql`CAST(CAST(${expression} AS INTEGER) AS TEXT)`
       case 'number':
-      case 'json':
         return sql`CAST(${expression} AS TEXT)`
+      case 'json':
+        return jsonPostgres.text(expression)
       default:
         return expression
     }
   },
   boolToNumber: (expression) => sql`CAST(CAST(${expression} AS INTEGER) AS DOUBLE PRECISION)`,
   clamp: (expression, min, max) => sql`LEAST(GREATEST(${expression}, ${sql.lit(min)}), ${sql.lit(max)})`,
+
+  // LATERAL: the array may come from a table joined before it in the same FROM.
+  jsonEach: (array, alias) => sql`LATERAL jsonb_array_elements_text(${array}) AS ${sql.id(alias)}("value")`,
+  jsonValue: (json) => sql`CAST(${json} AS jsonb)`,
+  jsonArrayLength: (array) => sql`COALESCE(jsonb_array_length(${array}), 0)`,
+  jsonArrayIncludes: (array, value) => sql<SqlBool>`${array} @> jsonb_build_array(${value})`,
+  jsonArrayText: jsonPostgres.arrayText,
+  jsonPath: (json, path) =>
+    path.length === 0 ? sql`${json}` : sql`(${json} #> CAST(${sql.val([...path])} AS text[]))`,
+  geoCoordinate: (point, key) =>
+    sql`CAST(${point} ->> ${sql.lit(key === 'lon' ? 'lon' : 'lat')} AS DOUBLE PRECISION)`,
+  jsonCompare: jsonPostgres.compare,
+  jsonText: jsonPostgres.text,
+  jsonNumber: jsonPostgres.number,
+  jsonDiffers: (json, text) =>
+    text === null
+      ? sql<SqlBool>`${json} IS NOT NULL`
+      : sql<SqlBool>`${json} IS DISTINCT FROM CAST(${text} AS jsonb)`,
 }
 
 const DIALECTS: Readonly<Record<DialectName, FilterDialect>> = Object.freeze({

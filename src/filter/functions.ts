@@ -28,7 +28,9 @@ function geoDistance(node: FunctionCallNode, args: readonly Operand[], dialect: 
   if (args.length !== 4) {
     throw new FilterResolveError('geoDistance() expects 4 arguments (lonA, latA, lonB, latB)', node.position)
   }
-  const [lonA, latA, lonB, latB] = args.map((arg, i) => numeric(arg, node.args[i]?.position ?? node.position))
+  const [lonA, latA, lonB, latB] = args.map((arg, i) =>
+    numeric(arg, node.args[i]?.position ?? node.position, dialect),
+  )
   const rad = (x: Expression<unknown> | undefined) => sql`radians(${x})`
   // Rounding can push the cosine just past 1 for equal points; PostgreSQL's acos() then raises.
   const cosine = dialect.clamp(
@@ -39,9 +41,10 @@ function geoDistance(node: FunctionCallNode, args: readonly Operand[], dialect: 
   return { type: 'sql', kind: 'number', expression: sql`(${sql.lit(EARTH_RADIUS_KM)} * acos(${cosine}))` }
 }
 
-function numeric(arg: Operand, position: number): Expression<unknown> {
+function numeric(arg: Operand, position: number, dialect: FilterDialect): Expression<unknown> {
   if (arg.type === 'sql') {
-    if (arg.kind === 'number' || arg.kind === 'json') return arg.expression
+    if (arg.kind === 'number') return arg.expression
+    if (arg.kind === 'json') return dialect.jsonNumber(arg.expression)
   } else {
     const n = typeof arg.value === 'string' ? numericText(arg.value) : arg.value
     if (typeof n === 'number') return sql.val(n)

@@ -14,3 +14,8 @@ export const MAX_FUNCTION_ARGS = 10
 export const MAX_SORT_FIELDS = 8
 /** Characters in one `sort` item. */
 export const MAX_SORT_FIELD_LENGTH = 255
+/**
+ * LEFT JOINs in one subquery of a multi-valued comparison. SQLite allows 64 tables in one FROM;
+ * relation paths of one filter that share rows are joined together, so a filter could pass it.
+ */
+export const MAX_JOINS_PER_QUERY = 48

@@ -1,0 +1,76 @@
+/**
+ * The rules layer: filters and API rules of records, compiled to Kysely expressions over the
+ * collection's table. Every transport asks these functions (DESIGN.md principle 2).
+ *
+ * Lowering: a path of single relations is a scalar subquery; a multi-valued path (multiple
+ * relations, back-relations, `@collection.*`, `:each`) is a correlated `EXISTS` over LEFT JOINs with
+ * PocketBase's match-all semantics (see `filter/compile.ts`, `filter/multi.ts`). `@request.*` values
+ * are known at compile time and compare like literals.
+ */
+import { sql, type Expression, type SqlBool } from 'kysely'
+import { compileFilter, filterDialect, parseFilter, parseSort, type SortItem } from '../filter/index.js'
+import type { Collection } from '../schema/index.js'
+import { Aliases } from './joins.js'
+import { RecordResolver, type RulesContext } from './record-resolver.js'
+import type { CompileTarget, RuleEnv } from './request-context.js'
+
+export type { CompileTarget, RequestContext, RequestContextName, RuleEnv } from './request-context.js'
+export type { SortItem } from '../filter/index.js'
+export { MAX_JSON_PATH_SEGMENTS, MAX_RELATION_HOPS } from './limits.js'
+
+function context(env: RuleEnv): RulesContext {
+  return {
+    env,
+    dialect: filterDialect(env.dialect.name),
+    aliases: new Aliases(),
+    now: env.now ?? new Date(),
+  }
+}
+
+function resolver(target: CompileTarget, ctx: RulesContext): RecordResolver {
+  return new RecordResolver(
+    { collection: target.collection, ref: target.collection.name },
+    target.privileged,
+    ctx,
+  )
+}
+
+/**
+ * A filter/rule for `target.collection` as a WHERE expression over its table, referenced by its own
+ * name (the records query is `selectFrom(collection.name)` unaliased; a create-rule check runs the
+ * same expression against a CTE of the same name holding the would-be row). Empty text ->
+ * undefined. Throws FilterError (400) for syntax/unknown fields.
+ *
+ * @example
+ * const where = compileRecordFilter('author.name = "Ann" && tags.name ?= "go"', { collection: posts, privileged: false }, env)
+ * db.selectFrom('posts').selectAll().where(where!)
+ */
+export function compileRecordFilter(
+  text: string,
+  target: CompileTarget,
+  env: RuleEnv,
+): Expression<SqlBool> | undefined {
+  const ast = parseFilter(text)
+  if (ast === undefined) return undefined
+  const ctx = context(env)
+  return compileFilter(ast, resolver(target, ctx), ctx.dialect, { now: ctx.now })
+}
+
+/** `sort` for records: same resolution (privileges) as compileRecordFilter; `@random`, `@rowid` supported. */
+export function compileRecordSort(text: string, target: CompileTarget, env: RuleEnv): SortItem[] {
+  return parseSort(text, resolver(target, context(env)))
+}
+
+/**
+ * The rule gate: null rule -> 'superusers' (only superusers may act), '' -> 'anyone', otherwise the
+ * compiled expression (full privileges). A rule holding only comments or whitespace lets nobody in.
+ */
+export function ruleCondition(
+  rule: string | null,
+  collection: Collection,
+  env: RuleEnv,
+): 'superusers' | 'anyone' | Expression<SqlBool> {
+  if (rule === null) return 'superusers'
+  if (rule === '') return 'anyone'
+  return compileRecordFilter(rule, { collection, privileged: true }, env) ?? sql<SqlBool>`FALSE`
+}
