@@ -11,6 +11,7 @@ import {
   unauthorized,
   ValidationErrors,
 } from '../lib/index.js'
+import { ruleCondition, type RuleEnv } from '../rules/index.js'
 import { recordToJSON, type RecordJSON, type RecordRow } from '../records/index.js'
 import { isAuthCollection, type AuthCollection, type CollectionService } from '../schema/index.js'
 import type { Actor } from './actor.js'
@@ -107,14 +108,36 @@ export class AuthService {
   }
 
   async #authResponse(c: AuthCollection, row: RecordRow): Promise<AuthResponse> {
-    if (c.authRule === null)
-      throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
-    // Rule expressions in authRule need the rules engine of the records layer; until then only
-    // the two fixed forms are honoured, and a non-empty rule refuses rather than guesses.
-    if (c.authRule !== '')
+    if (!(await this.#satisfiesAuthRule(c, row)))
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     const token = await this.issueAuthToken(c, row, true)
     return { token, record: recordToJSON(this.#database.dialect, c, row, { showEmail: true }) }
+  }
+
+  /** authRule (§7.1): null = nobody, "" = anyone, else a rule over the record, as `@request.auth` too. */
+  async #satisfiesAuthRule(c: AuthCollection, row: RecordRow): Promise<boolean> {
+    const env: RuleEnv = {
+      findCollection: (x) => this.#collections.find(x),
+      dialect: this.#database.dialect,
+      request: {
+        auth: { collection: c, record: row },
+        method: 'POST',
+        headers: {},
+        query: {},
+        body: {},
+        context: 'password',
+      },
+    }
+    const cond = ruleCondition(c.authRule, c, env)
+    if (cond === 'superusers') return false
+    if (cond === 'anyone') return true
+    const ok = await this.#database.db
+      .selectFrom(c.name)
+      .select(sql`1`.as('ok'))
+      .where(`${c.name}.id`, '=', String(row.id))
+      .where(cond)
+      .executeTakeFirst()
+    return ok !== undefined
   }
 
   async issueAuthToken(

@@ -66,8 +66,11 @@ export async function saveRecord(
 
   // The record as it stands: the stored values, or every field's zero value.
   const values: Record<string, unknown> = {}
-  for (const f of c.fields)
-    values[f.name] = stored ? d.decode(columnKind(f), stored[f.name]) : fieldType(f).zeroValue(f)
+  for (const f of c.fields) {
+    // A stored password is a hash: it is never re-validated, so an unchanged one is `undefined`.
+    if (stored && f.type === 'password') values[f.name] = undefined
+    else values[f.name] = stored ? d.decode(columnKind(f), stored[f.name]) : fieldType(f).zeroValue(f)
+  }
 
   // Body keys, shortest first so `n` applies before `n+` (§11).
   const submitted = new Set<string>()

@@ -56,6 +56,9 @@ export function applyCollectionInput(base: Collection, input: Json, errors: Vali
   }
   if (c.type === 'auth') {
     mergeTyped(c as unknown as Json, input, defaultAuthOptions() as unknown as Json, errors, [], {
+      // Rules are nullable strings (null = superusers only), whatever their default is.
+      authRule: (v, _current, path) => nullableString(v, path, errors),
+      manageRule: (v, _current, path) => nullableString(v, path, errors),
       providers: (v, current, path) => {
         if (!Array.isArray(v) || !v.every(isObject)) {
           errors.add(path, invalidValue())
@@ -70,6 +73,13 @@ export function applyCollectionInput(base: Collection, input: Json, errors: Vali
 
   ensureSystemFields(c)
   return c
+}
+
+/** A rule value: a string or null; `undefined` (and an error) for anything else. */
+function nullableString(v: unknown, path: string[], errors: ValidationErrors): string | null | undefined {
+  if (v === null || typeof v === 'string') return v
+  errors.add(path, invalidValue())
+  return undefined
 }
 
 function decodeField(
