@@ -1,3 +1,4 @@
+import { sql } from 'kysely'
 import type { Database, Executor } from '../db/index.js'
 import { GalleyError, badRequest, isJsonObject, notFound, type Json } from '../lib/index.js'
 import {
@@ -161,6 +162,13 @@ export class RecordService {
     this.#gate(c, 'updateRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to update record.')
     const row = await this.#database.transaction(async (trx) => {
+      // Take the row's write lock before reading it: otherwise, on PostgreSQL, concurrent updates
+      // read the same stored value and modifiers (`views+`) lose each other's increments.
+      await trx
+        .updateTable(c.name)
+        .set({ id: sql.ref('id') })
+        .where('id', '=', id)
+        .execute()
       const stored = await this.find(c, id, undefined, request, trx)
       if (!stored) throw notFound()
       return saveRecord(trx, this.#deps(request), c, stored, body as Json)
