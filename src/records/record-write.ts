@@ -115,13 +115,16 @@ export async function saveRecord(
     if ((isNew && f.onCreate) || f.onUpdate) values[f.name] = now
   }
 
-  if (c.type === 'auth') await applyAuthRules(deps.passwords, stored, body, values, submitted, su, errors)
+  // The auth form checks run after the rule and, when they fail, instead of the field validators.
+  const authErrors = new ValidationErrors()
+  if (c.type === 'auth') await checkAuthForm(deps.passwords, stored, body, values, su, authErrors)
 
   // Rules see the resolved body under plain field names (§7.4); files are not part of it.
   const resolvedBody: Record<string, unknown> = {}
   for (const name of submitted) resolvedBody[name] = values[name]
   const env: RuleEnv = { ...deps.env, request: { ...request, body: resolvedBody } }
   if (!su) await checkRule(trx, deps, c, isNew, values, env)
+  authErrors.throwIfAny(message)
 
   for (const f of c.fields) {
     const err = fieldType(f).validateValue(f, values[f.name], { collection: c, isNew })
@@ -247,52 +250,49 @@ async function checkRelations(
   }
 }
 
+/** Go's `cast.ToString` for a form value: strings and scalars as text, anything else empty. */
+function formString(v: unknown): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
+  return ''
+}
+
+const valuesMismatch = () => fieldError('validation_values_mismatch', "Values don't match.")
+const cannotBeBlank = () => fieldError('validation_required', 'Cannot be blank.')
+
 /**
- * Auth records (§7.4): password + passwordConfirm on create; on update without manager powers a new
- * password needs oldPassword, `verified` cannot change and `email` changes only through the
- * email-change flow. Superusers may do all of it.
+ * PocketBase's auth form (`forms.RecordUpsert.validateFormFields`, §7.4): password + passwordConfirm
+ * on create and whenever one of the password keys is sent (superusers included); without manager
+ * access (only superusers for now) `verified` must keep its stored value (false on create), `email`
+ * cannot change on update and a new password needs the matching oldPassword. The first failing
+ * check of each key is reported.
  */
-async function applyAuthRules(
+async function checkAuthForm(
   passwords: PasswordHasher,
   stored: RecordRow | undefined,
   body: Json,
   values: Record<string, unknown>,
-  submitted: Set<string>,
   su: boolean,
   errors: ValidationErrors,
 ): Promise<void> {
   const isNew = stored === undefined
-  if (submitted.has('password')) {
-    if (!su || 'passwordConfirm' in body) {
-      if (body.passwordConfirm !== body.password)
-        errors.add(['passwordConfirm'], fieldError('validation_values_mismatch', "Values don't match."))
-    }
-    if (!isNew && !su) {
-      const old = body.oldPassword
-      if (typeof old !== 'string' || old === '')
-        errors.add(['oldPassword'], fieldError('validation_required', 'Cannot be blank.'))
-      else if (!(await passwords.verify(String(stored.password ?? ''), old)))
-        errors.add(
-          ['oldPassword'],
-          fieldError('validation_invalid_old_password', 'Missing or invalid old password.'),
-        )
-    }
-  } else if (isNew) {
-    errors.add(['password'], fieldError('validation_required', 'Cannot be blank.'))
-  }
-  if (su) return
-  if (isNew) values.verified = false
-  else {
-    if (
-      submitted.has('verified') &&
-      values.verified !== Boolean(stored.verified === true || stored.verified === 1)
-    ) {
-      values.verified = stored.verified === true || stored.verified === 1
-      submitted.delete('verified')
-    }
-    if (submitted.has('email') && values.email !== stored.email) {
-      values.email = stored.email
-      submitted.delete('email')
-    }
+  const manage = su
+  const password = formString(body.password)
+  const confirm = formString(body.passwordConfirm)
+  const old = formString(body.oldPassword)
+  const storedVerified = stored !== undefined && (stored.verified === true || stored.verified === 1)
+  if (!isNew && !manage && values.email !== stored.email) errors.add(['email'], valuesMismatch())
+  if (!manage && values.verified !== storedVerified) errors.add(['verified'], valuesMismatch())
+  if ((isNew || confirm !== '' || old !== '') && password === '') errors.add(['password'], cannotBeBlank())
+  if ((isNew || password !== '' || old !== '') && confirm === '')
+    errors.add(['passwordConfirm'], cannotBeBlank())
+  else if (confirm !== password) errors.add(['passwordConfirm'], valuesMismatch())
+  if (!isNew && !manage && (password !== '' || confirm !== '')) {
+    if (old === '') errors.add(['oldPassword'], cannotBeBlank())
+    else if (!(await passwords.verify(String(stored.password ?? ''), old)))
+      errors.add(
+        ['oldPassword'],
+        fieldError('validation_invalid_old_password', 'Missing or invalid old password.'),
+      )
   }
 }
