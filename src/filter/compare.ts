@@ -9,7 +9,13 @@ import type { OperandKind } from './resolve.js'
 /** A compiled operand: a literal still known by value, or an SQL expression of some kind. */
 export type Operand =
   | { readonly type: 'value'; readonly value: LiteralValue }
-  | { readonly type: 'sql'; readonly expression: Expression<unknown>; readonly kind: OperandKind }
+  | {
+      readonly type: 'sql'
+      readonly expression: Expression<unknown>
+      readonly kind: OperandKind
+      /** No type affinity (see `ResolvedOperand.computed`). */
+      readonly computed?: boolean
+    }
 
 type SqlOperand = Extract<Operand, { type: 'sql' }>
 
@@ -82,10 +88,7 @@ function split(left: Operand, right: Operand): { column: SqlOperand; value: Lite
 
 function equality(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
-    if (left.kind === 'json' || right.kind === 'json') {
-      const [a, b] = jsonAligned(left, right, d)
-      return d.same(a, b, negate)
-    }
+    if (left.kind === 'json' || right.kind === 'json') return jsonPair(negate ? '!=' : '=', left, right, d)
     const [a, b, cls] = aligned(left, right, d)
     if (cls === 'text') {
       return sql<SqlBool>`COALESCE(${a}, '') ${sql.raw(negate ? '<>' : '=')} COALESCE(${b}, '')`
@@ -109,21 +112,24 @@ const jsonLiteral = (value: LiteralValue): string | number | null =>
   typeof value === 'boolean' ? (value ? 1 : 0) : value
 
 /**
- * Two SQL operands, at least one `json`, made comparable: next to a text the JSON value takes TEXT
- * affinity, next to a number or boolean NUMERIC affinity, as in SQLite; two JSON values compare as
- * they are.
+ * A comparison of two SQL operands, at least one `json`: next to a text column the JSON value takes
+ * TEXT affinity (it compares as its text), otherwise the dialect ranks the values as SQLite does.
  */
-function jsonAligned(
+function jsonPair(
+  op: BaseCompareOp,
   left: SqlOperand,
   right: SqlOperand,
   d: FilterDialect,
-): [Expression<unknown>, Expression<unknown>] {
-  if (left.kind === 'json' && right.kind === 'json') return [left.expression, right.expression]
-  const [json, other] = left.kind === 'json' ? [left, right] : [right, left]
-  const numeric = other.kind === 'number' || other.kind === 'bool'
-  const j = numeric ? d.jsonNumber(json.expression) : d.jsonText(json.expression)
-  const o = other.kind === 'bool' ? d.boolToNumber(other.expression) : other.expression
-  return left.kind === 'json' ? [j, o] : [o, j]
+): RawBuilder<SqlBool> {
+  const textual = (o: SqlOperand) => comparisonClass(o.kind) === 'text' && o.computed !== true
+  const cmp = op as Exclude<BaseCompareOp, '~' | '!~'>
+  if (textual(left) || textual(right)) {
+    const a = left.kind === 'json' ? d.jsonText(left.expression) : left.expression
+    const b = right.kind === 'json' ? d.jsonText(right.expression) : right.expression
+    if (op === '=' || op === '!=') return d.same(a, b, op === '!=')
+    return binary(a, op, b)
+  }
+  return d.jsonPair(cmp, left, right)
 }
 
 /** `x = ""` and `x = null`: a text matches '' or NULL; other kinds only NULL. */
@@ -137,8 +143,8 @@ function empty(negate: boolean, column: SqlOperand): RawBuilder<SqlBool> {
 
 function ordering(op: BaseCompareOp, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
-    const [a, b] =
-      left.kind === 'json' || right.kind === 'json' ? jsonAligned(left, right, d) : aligned(left, right, d)
+    if (left.kind === 'json' || right.kind === 'json') return jsonPair(op, left, right, d)
+    const [a, b] = aligned(left, right, d)
     return binary(a, op, b)
   }
   const { column, value, flipped } = split(left, right)

@@ -146,6 +146,7 @@ function operand(node: OperandNode, ctx: Context): CompiledOperand {
             joins: resolved.joins,
             matchAll: resolved.matchAll,
             isolated: () => resolved.isolated(),
+            ...(resolved.computed ? { computed: true } : {}),
             ...(resolved.guard === undefined ? {} : { guard: resolved.guard }),
           }
         default:
@@ -153,6 +154,7 @@ function operand(node: OperandNode, ctx: Context): CompiledOperand {
             type: 'sql',
             expression: resolved.expression,
             kind: resolved.kind,
+            ...(resolved.computed ? { computed: true } : {}),
             ...(resolved.guard === undefined ? {} : { guard: resolved.guard }),
           }
       }
@@ -193,6 +195,7 @@ function functionCall(
     type: 'multi',
     expression: result.expression,
     kind: result.kind,
+    computed: true,
     joins: unionJoins(...multi.map((a) => a.joins)),
     matchAll: false,
     ...(guard === undefined ? {} : { guard }),

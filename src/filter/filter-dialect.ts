@@ -1,7 +1,7 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely'
 import type { DialectName } from '../db/index.js'
 import type { BaseCompareOp } from './ast.js'
-import { jsonPostgres } from './json-postgres.js'
+import { jsonPostgres, type JsonSide } from './json-postgres.js'
 import type { OperandKind } from './resolve.js'
 
 /** A literal a JSON value is compared with; booleans arrive as the numbers 1 and 0. */
@@ -28,8 +28,19 @@ export interface FilterDialect {
 
   /** The items of a JSON array as a LEFT JOIN source `<rows> AS alias` with one text column `value`. */
   jsonEach(array: Expression<unknown>, alias: string): RawBuilder<unknown>
+  /**
+   * A stored JSON array column as an array whatever it holds, as PocketBase normalizes it: NULL and
+   * '' are `[]`, a text that is not JSON a one-item array. (SQLite's constant propagation can put a
+   * compared constant where the column was: `labels = "x" && labels:length > 0`.)
+   */
+  jsonArrayOf(column: Expression<unknown>): Expression<unknown>
   /** A bound JSON text as a JSON value (the input of `jsonEach`, `jsonArrayIncludes`). */
   jsonValue(json: string): Expression<unknown>
+  /**
+   * An integer expression as a `number` operand. PostgreSQL would type a parameter next to an
+   * integer as an integer too and refuse `-5.5`; numbers are doubles there.
+   */
+  double(expression: Expression<unknown>): Expression<unknown>
   /** The number of items of a stored JSON array; 0 for NULL. */
   jsonArrayLength(array: Expression<unknown>): RawBuilder<unknown>
   /** Whether a JSON array holds the text `value`. */
@@ -53,6 +64,12 @@ export interface FilterDialect {
     value: JsonLiteral,
     flipped: boolean,
   ): RawBuilder<SqlBool>
+  /**
+   * Two SQL operands compared, at least one `json` and no text column (a text column meets JSON
+   * through `jsonText`): SQLite's storage-class order, numbers before texts; next to a number
+   * column (NUMERIC affinity) a JSON text that is a well-formed number is a number.
+   */
+  jsonPair(op: Exclude<BaseCompareOp, '~' | '!~'>, left: JsonSide, right: JsonSide): RawBuilder<SqlBool>
   /** A `json` operand as SQLite's TEXT affinity makes it (next to text columns, in LIKE). */
   jsonText(json: Expression<unknown>): Expression<unknown>
   /** A `json` operand as SQLite's NUMERIC affinity makes it (next to number columns, in functions). */
@@ -88,6 +105,9 @@ const sqlite: FilterDialect = {
   boolToNumber: (expression) => expression,
   clamp: (expression, min, max) => sql`min(max(${expression}, ${sql.lit(min)}), ${sql.lit(max)})`,
 
+  double: (expression) => expression,
+  jsonArrayOf: (c) =>
+    sql`CASE WHEN json_valid(${c}) THEN ${c} WHEN ${c} IS NULL OR ${c} = '' THEN '[]' ELSE json_array(${c}) END`,
   jsonEach: (array, alias) => sql`json_each(${array}) AS ${sql.id(alias)}`,
   jsonValue: (json) => sql.val(json),
   jsonArrayLength: (array) => sql`COALESCE(json_array_length(${array}), 0)`,
@@ -110,6 +130,10 @@ const sqlite: FilterDialect = {
   },
   jsonText: (json) => json,
   jsonNumber: (json) => json,
+  jsonPair: (op, left, right) =>
+    op === '=' || op === '!='
+      ? sqlite.same(left.expression, right.expression, op === '!=')
+      : sql<SqlBool>`${left.expression} ${rawOp(op)} ${right.expression}`,
   jsonDiffers: (json, text) =>
     text === null ? sql<SqlBool>`${json} IS NOT NULL` : sql<SqlBool>`${json} IS NOT json(${text})`,
 }
@@ -142,9 +166,12 @@ const postgres: FilterDialect = {
   clamp: (expression, min, max) => sql`LEAST(GREATEST(${expression}, ${sql.lit(min)}), ${sql.lit(max)})`,
 
   // LATERAL: the array may come from a table joined before it in the same FROM.
+  // jsonb columns always hold valid JSON, and Galley stores arrays in them
+  jsonArrayOf: (c) => c,
   jsonEach: (array, alias) => sql`LATERAL jsonb_array_elements_text(${array}) AS ${sql.id(alias)}("value")`,
   jsonValue: (json) => sql`CAST(${json} AS jsonb)`,
-  jsonArrayLength: (array) => sql`COALESCE(jsonb_array_length(${array}), 0)`,
+  double: (expression) => sql`CAST(${expression} AS DOUBLE PRECISION)`,
+  jsonArrayLength: (array) => sql`CAST(COALESCE(jsonb_array_length(${array}), 0) AS DOUBLE PRECISION)`,
   jsonArrayIncludes: (array, value) => sql<SqlBool>`${array} @> jsonb_build_array(${value})`,
   jsonArrayText: jsonPostgres.arrayText,
   jsonPath: (json, path) =>
@@ -154,6 +181,7 @@ const postgres: FilterDialect = {
   jsonCompare: jsonPostgres.compare,
   jsonText: jsonPostgres.text,
   jsonNumber: jsonPostgres.number,
+  jsonPair: jsonPostgres.pair,
   jsonDiffers: (json, text) =>
     text === null
       ? sql<SqlBool>`${json} IS NOT NULL`

@@ -38,7 +38,12 @@ function geoDistance(node: FunctionCallNode, args: readonly Operand[], dialect: 
     -1,
     1,
   )
-  return { type: 'sql', kind: 'number', expression: sql`(${sql.lit(EARTH_RADIUS_KM)} * acos(${cosine}))` }
+  return {
+    type: 'sql',
+    kind: 'number',
+    computed: true,
+    expression: sql`(${sql.lit(EARTH_RADIUS_KM)} * acos(${cosine}))`,
+  }
 }
 
 function numeric(arg: Operand, position: number, dialect: FilterDialect): Expression<unknown> {

@@ -1,5 +1,6 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely'
 import type { BaseCompareOp } from './ast.js'
+import type { OperandKind } from './resolve.js'
 
 /*
  * PostgreSQL's forms of a `json` operand. SQLite's json_extract() returns a typed SQL value (a JSON
@@ -44,6 +45,57 @@ function orderOp(op: string): OrderOp {
 
 function compareExpr(a: Expression<unknown>, op: OrderOp, b: Expression<unknown>): RawBuilder<SqlBool> {
   return sql<SqlBool>`${a} ${sql.raw(op)} ${b}`
+}
+
+/** One operand of `pair`: its SQL, kind, and whether it lacks type affinity. */
+export interface JsonSide {
+  readonly expression: Expression<unknown>
+  readonly kind: OperandKind
+  readonly computed?: boolean
+}
+
+/** A value as SQLite ranks it: storage class 0 (numbers) or 1 (texts), and its number or text. */
+interface View {
+  readonly rank: Expression<unknown>
+  readonly num: Expression<unknown>
+  readonly text: Expression<unknown>
+  /** SQL NULL: no value. */
+  readonly isNull: Expression<unknown>
+}
+
+function jsonView(v: Expression<unknown>, affinity: boolean): View {
+  const numeric = sql`${inner(v)} ~ ${sql.raw(NUMERIC_TEXT)}`
+  return {
+    rank: sql`(CASE ${typeOf(v)} WHEN 'number' THEN 0 WHEN 'boolean' THEN 0 WHEN 'string' THEN ${affinity ? sql`CASE WHEN ${numeric} THEN 0 ELSE 1 END` : sql`1`} WHEN 'object' THEN 1 WHEN 'array' THEN 1 END)`,
+    num: sql`(CASE ${typeOf(v)} WHEN 'number' THEN CAST(${inner(v)} AS DOUBLE PRECISION) WHEN 'boolean' THEN ${boolNumber(v)} WHEN 'string' THEN CASE WHEN ${numeric} THEN CAST(${inner(v)} AS DOUBLE PRECISION) END END)`,
+    text: sql`(CASE WHEN ${typeOf(v)} IN ('object', 'array') THEN CAST(${v} AS TEXT) ELSE ${inner(v)} END COLLATE "C")`,
+    isNull: sql`COALESCE(${typeOf(v)}, 'null') = 'null'`,
+  }
+}
+
+/** A number or boolean operand, or a computed text (text columns meet JSON through `jsonText`). */
+function plainView(side: JsonSide): View {
+  const isNull = sql`${side.expression} IS NULL`
+  if (side.kind === 'text' || side.kind === 'date') {
+    return { rank: sql`1`, num: sql`NULL`, text: sql`(${side.expression} COLLATE "C")`, isNull }
+  }
+  const num =
+    side.kind === 'bool'
+      ? sql`CAST(CAST(${side.expression} AS INTEGER) AS DOUBLE PRECISION)`
+      : side.expression
+  return { rank: sql`0`, num, text: sql`NULL`, isNull }
+}
+
+function compareViews(op: Exclude<BaseCompareOp, '~' | '!~'>, l: View, r: View): RawBuilder<unknown> {
+  if (op === '=' || op === '!=') {
+    // `IS` semantics: two NULLs are equal, a NULL differs from every value
+    const same = sql`CASE WHEN ${l.isNull} OR ${r.isNull} THEN ${l.isNull} AND ${r.isNull} WHEN ${l.rank} <> ${r.rank} THEN FALSE WHEN ${l.rank} = 0 THEN ${l.num} = ${r.num} ELSE ${l.text} = ${r.text} END`
+    return op === '=' ? same : sql`NOT (${same})`
+  }
+  const o = orderOp(op)
+  const lower = sql.raw(o === '<' || o === '<=' ? 'TRUE' : 'FALSE')
+  const higher = sql.raw(o === '<' || o === '<=' ? 'FALSE' : 'TRUE')
+  return sql`CASE WHEN ${l.isNull} OR ${r.isNull} THEN NULL WHEN ${l.rank} < ${r.rank} THEN ${lower} WHEN ${l.rank} > ${r.rank} THEN ${higher} WHEN ${l.rank} = 0 THEN ${compareExpr(l.num, o, r.num)} ELSE ${compareExpr(l.text, o, r.text)} END`
 }
 
 export const jsonPostgres = {
@@ -106,6 +158,30 @@ export const jsonPostgres = {
       (v) =>
         sql`CASE WHEN ${typeOf(v)} IN ('number', 'boolean') THEN ${cmp(sql`(${typed(v)})`)} WHEN ${typeOf(v)} IN ('string', 'object', 'array') THEN ${above} END`,
     ) as RawBuilder<SqlBool>
+  },
+
+  /**
+   * Two SQL operands, at least one `json`, compared as SQLite compares them: a value's storage
+   * class ranks numbers (and booleans) before texts, equal ranks compare by value. Next to a number
+   * operand (NUMERIC affinity) a JSON text that is a well-formed number is a number; next to a text
+   * operand a JSON value compares as its text (TEXT affinity, see `compare.ts`).
+   */
+  pair(op: Exclude<BaseCompareOp, '~' | '!~'>, left: JsonSide, right: JsonSide): RawBuilder<SqlBool> {
+    const a = left.kind === 'json' ? 'a' : undefined
+    const b = right.kind === 'json' ? 'b' : undefined
+    // a number column converts numeric JSON texts; a computed value or another JSON value does not
+    const numericColumn = (s: JsonSide) => (s.kind === 'number' || s.kind === 'bool') && s.computed !== true
+    const affinity = numericColumn(left) || numericColumn(right)
+    const view = (side: JsonSide, name: string | undefined) =>
+      name === undefined ? plainView(side) : jsonView(sql.ref(`~j.${name}`), affinity)
+    const l = view(left, a)
+    const r = view(right, b)
+    const body = compareViews(op, l, r)
+    const columns = [
+      ...(a ? [sql`${left.expression} AS "a"`] : []),
+      ...(b ? [sql`${right.expression} AS "b"`] : []),
+    ]
+    return sql<SqlBool>`(SELECT ${body} FROM (SELECT ${sql.join(columns)}) AS "~j")`
   },
 
   /** A stored array of texts as compact JSON text, like SQLite's stored `["a","b"]`. */

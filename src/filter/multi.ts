@@ -12,12 +12,14 @@ export type CompiledOperand =
       readonly type: 'sql'
       readonly expression: Expression<unknown>
       readonly kind: OperandKind
+      readonly computed?: boolean
       readonly guard?: Expression<SqlBool>
     }
   | {
       readonly type: 'multi'
       readonly expression: Expression<unknown>
       readonly kind: OperandKind
+      readonly computed?: boolean
       readonly guard?: Expression<SqlBool>
       readonly joins: readonly Join[]
       readonly matchAll: boolean
@@ -29,7 +31,8 @@ type Multi = Extract<CompiledOperand, { type: 'multi' }>
 
 /** The operand as one value of the row being compared. */
 export function plain(o: CompiledOperand): Operand {
-  return o.type === 'value' ? o : { type: 'sql', expression: o.expression, kind: o.kind }
+  if (o.type === 'value') return o
+  return { type: 'sql', expression: o.expression, kind: o.kind, ...(o.computed ? { computed: true } : {}) }
 }
 
 /** `comparison AND guard…`: the guards of both operands (PocketBase's AfterBuild). */

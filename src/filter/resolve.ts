@@ -18,6 +18,11 @@ export interface ResolvedOperand {
   readonly expression: Expression<unknown>
   readonly kind: OperandKind
   /**
+   * The value is computed (a function result, LOWER(), `:length`, a json_each item), not a column:
+   * SQLite gives it no type affinity, which decides how it compares with a JSON value.
+   */
+  readonly computed?: boolean
+  /**
    * A condition ANDed to every comparison of the operand, and to nothing else: PocketBase's check
    * that an auth record's `email` is visible (`emailVisibility = TRUE`) for clients.
    */
@@ -61,6 +66,11 @@ export interface MultiValuedOperand {
   readonly type: 'multiple'
   readonly expression: Expression<unknown>
   readonly kind: OperandKind
+  /**
+   * The value is computed (a function result, LOWER(), `:length`, a json_each item), not a column:
+   * SQLite gives it no type affinity, which decides how it compares with a JSON value.
+   */
+  readonly computed?: boolean
   readonly guard?: Expression<SqlBool>
   readonly joins: readonly Join[]
   /**

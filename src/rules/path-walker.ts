@@ -37,6 +37,8 @@ export type Reached =
       readonly row: Row
       readonly expression: Expression<unknown>
       readonly kind: OperandKind
+      /** A function result or json_each item, not a column (see `ResolvedOperand.computed`). */
+      readonly computed?: boolean
       readonly guard?: Expression<SqlBool>
     }
 
@@ -117,11 +119,17 @@ export class PathWalker {
       field.name === 'email' && !this.#o.allowHidden && row.collection.type === 'auth'
         ? sql<SqlBool>`${sql.id(row.ref, 'emailVisibility')} = TRUE`
         : undefined
-    const reached = (r: Row, expression: Expression<unknown>, kind: OperandKind): Reached => ({
+    const reached = (
+      r: Row,
+      expression: Expression<unknown>,
+      kind: OperandKind,
+      computed = false,
+    ): Reached => ({
       type: 'row',
       row: r,
       expression,
       kind,
+      ...(computed ? { computed } : {}),
       ...(guard === undefined ? {} : { guard }),
     })
     switch (modifier) {
@@ -129,25 +137,31 @@ export class PathWalker {
         this.#requireMultiValuer(field, modifier)
         return reached(
           row,
-          isMultiple(field) ? d.jsonArrayLength(column) : sql`(CASE WHEN ${column} <> '' THEN 1 ELSE 0 END)`,
+          isMultiple(field)
+            ? d.jsonArrayLength(d.jsonArrayOf(column))
+            : d.double(sql`(CASE WHEN ${column} <> '' THEN 1 ELSE 0 END)`),
           'number',
+          true,
         )
       case 'each': {
         this.#requireMultiValuer(field, modifier)
         if (!isMultiple(field)) return reached(row, column, 'text')
         const each = this.#d.joins.join(`${row.key}.${field.name}#each`, 'each', (alias) => ({
-          source: d.jsonEach(column, alias),
+          source: d.jsonEach(d.jsonArrayOf(column), alias),
           on: sql<SqlBool>`TRUE`,
         }))
-        return reached(extend(row, each, { multiplying: true }), sql.id(each.alias, 'value'), 'text')
+        return reached(extend(row, each, { multiplying: true }), sql.id(each.alias, 'value'), 'text', true)
       }
       case 'isset':
       case 'changed':
         throw this.#error(`modifier ":${modifier}" is only allowed on @request fields`)
       default: {
         const value = columnValue(field, column, d)
-        const v = modifier === 'lower' ? lowered(value.expression, value.kind, d) : value
-        return reached(row, v.expression, v.kind)
+        if (modifier === 'lower') {
+          const v = lowered(value.expression, value.kind, d)
+          return reached(row, v.expression, v.kind, true)
+        }
+        return reached(row, value.expression, value.kind)
       }
     }
   }
@@ -167,8 +181,9 @@ export class PathWalker {
       field.type === 'geoPoint' && path.length === 1 && (key === 'lon' || key === 'lat')
         ? { expression: d.geoCoordinate(column, key), kind: 'number' as const }
         : { expression: d.jsonPath(column, path), kind: 'json' as const }
+    // json_extract() results have no type affinity
     const v = modifier === 'lower' ? lowered(value.expression, value.kind, d) : value
-    return { type: 'row', row, expression: v.expression, kind: v.kind }
+    return { type: 'row', row, expression: v.expression, kind: v.kind, computed: true }
   }
 
   #relation(row: Row, field: Field): Row {
@@ -185,7 +200,7 @@ export class PathWalker {
       return extend(row, j, { collection: target, key })
     }
     const each = this.#d.joins.join(`${key}#each`, 'each', (alias) => ({
-      source: d.jsonEach(column, alias),
+      source: d.jsonEach(d.jsonArrayOf(column), alias),
       on: sql<SqlBool>`TRUE`,
     }))
     const j = this.#d.joins.join(key, target.name, (alias) => ({
@@ -218,7 +233,7 @@ export class PathWalker {
     const j = this.#d.joins.join(key, back.name, (alias) => {
       const values = sql.id(alias, field.name)
       const on = isMultiple(field)
-        ? this.#d.dialect.jsonArrayIncludes(values, sql.id(row.ref, 'id'))
+        ? this.#d.dialect.jsonArrayIncludes(this.#d.dialect.jsonArrayOf(values), sql.id(row.ref, 'id'))
         : sql<SqlBool>`${values} = ${sql.id(row.ref, 'id')}`
       return { source: table(back, alias), on: this.#listed(on, back, alias) }
     })

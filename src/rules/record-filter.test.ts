@@ -347,7 +347,7 @@ const CASES: readonly Case[] = [
     name: 'any-of',
     filter: 'tags.name ?= "go"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?)',
       ['go'],
     ],
     postgres: [
@@ -361,7 +361,7 @@ const CASES: readonly Case[] = [
     filter: 'tags.name ?= "go"',
     client: true,
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?)',
       ['go'],
     ],
     postgres: [
@@ -374,7 +374,7 @@ const CASES: readonly Case[] = [
     name: 'match-all equals',
     filter: 'tags.name = "go"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" = ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" = ?))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" = ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" = ?))))',
       ['go', 'go'],
     ],
     postgres: [
@@ -387,7 +387,7 @@ const CASES: readonly Case[] = [
     name: 'match-all not equals (empty set true)',
     filter: 'tags.name != "go"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" IS NOT ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" IS NOT ?))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" IS NOT ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" IS NOT ?))))',
       ['go', 'go'],
     ],
     postgres: [
@@ -400,7 +400,7 @@ const CASES: readonly Case[] = [
     name: 'any-of not equals (empty set: NULL row)',
     filter: 'tags.name ?!= "go"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" IS NOT ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" IS NOT ?)',
       ['go'],
     ],
     postgres: [
@@ -413,7 +413,7 @@ const CASES: readonly Case[] = [
     name: 'match-all contains (empty set false)',
     filter: 'tags.name ~ "s"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" LIKE ? ESCAPE \'\\\' AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" LIKE ? ESCAPE \'\\\'))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" LIKE ? ESCAPE \'\\\' AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" LIKE ? ESCAPE \'\\\'))))',
       ['%s%', '%s%'],
     ],
     postgres: [
@@ -426,7 +426,7 @@ const CASES: readonly Case[] = [
     name: 'match-all not contains (empty set true)',
     filter: 'tags.name !~ "o"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE (("tags~2"."name" IS NULL OR "tags~2"."name" NOT LIKE ? ESCAPE \'\\\') AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT (("tags~4"."name" IS NULL OR "tags~4"."name" NOT LIKE ? ESCAPE \'\\\')))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE (("tags~2"."name" IS NULL OR "tags~2"."name" NOT LIKE ? ESCAPE \'\\\') AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT (("tags~4"."name" IS NULL OR "tags~4"."name" NOT LIKE ? ESCAPE \'\\\')))))',
       ['%o%', '%o%'],
     ],
     postgres: [
@@ -439,7 +439,7 @@ const CASES: readonly Case[] = [
     name: 'any-of not contains (empty set false)',
     filter: 'tags.name ?!~ "o"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" NOT LIKE ? ESCAPE \'\\\')',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" NOT LIKE ? ESCAPE \'\\\')',
       ['%o%'],
     ],
     postgres: [
@@ -452,7 +452,7 @@ const CASES: readonly Case[] = [
     name: 'match-all equals empty: no values',
     filter: 'tags.name = ""',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE (("tags~2"."name" = \'\' OR "tags~2"."name" IS NULL) AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT (("tags~4"."name" = \'\' OR "tags~4"."name" IS NULL)))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE (("tags~2"."name" = \'\' OR "tags~2"."name" IS NULL) AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT (("tags~4"."name" = \'\' OR "tags~4"."name" IS NULL)))))',
       [],
     ],
     postgres: [
@@ -465,7 +465,7 @@ const CASES: readonly Case[] = [
     name: 'match-all greater (empty set false)',
     filter: 'tags.name > "a"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" > ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" > ?))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" > ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" > ?))))',
       ['a', 'a'],
     ],
     postgres: [
@@ -478,7 +478,7 @@ const CASES: readonly Case[] = [
     name: 'multi rel.id joins',
     filter: 'tags.id ?= "t3"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."id" = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."id" = ?)',
       ['t3'],
     ],
     postgres: [
@@ -491,7 +491,7 @@ const CASES: readonly Case[] = [
     name: ':each of a multiple relation',
     filter: 'tags:each ?= "gone"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE WHERE "each~1"."value" = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE WHERE "each~1"."value" = ?)',
       ['gone'],
     ],
     postgres: [
@@ -503,22 +503,28 @@ const CASES: readonly Case[] = [
   {
     name: ':length of a multiple relation (empty)',
     filter: 'tags:length = 0',
-    sqlite: ['COALESCE(json_array_length("posts"."tags"), 0) = ?', [0]],
-    postgres: ['COALESCE(jsonb_array_length("posts"."tags"), 0) = $1', [0]],
+    sqlite: [
+      'COALESCE(json_array_length(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END), 0) = ?',
+      [0],
+    ],
+    postgres: ['CAST(COALESCE(jsonb_array_length("posts"."tags"), 0) AS DOUBLE PRECISION) = $1', [0]],
     ids: ['p2', 'p6', 'p7'],
   },
   {
     name: ':length of a multiple relation',
     filter: 'tags:length > 2',
-    sqlite: ['COALESCE(json_array_length("posts"."tags"), 0) > ?', [2]],
-    postgres: ['COALESCE(jsonb_array_length("posts"."tags"), 0) > $1', [2]],
+    sqlite: [
+      'COALESCE(json_array_length(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END), 0) > ?',
+      [2],
+    ],
+    postgres: ['CAST(COALESCE(jsonb_array_length("posts"."tags"), 0) AS DOUBLE PRECISION) > $1', [2]],
     ids: ['p4'],
   },
   {
     name: 'same path shares the row (and)',
     filter: 'tags.name ?= "go" && tags.name ?= "js"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" = ? AND "tags~2"."name" = ?))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" = ? AND "tags~2"."name" = ?))',
       ['go', 'js'],
     ],
     postgres: [
@@ -531,7 +537,7 @@ const CASES: readonly Case[] = [
     name: 'or quantifies each branch',
     filter: 'tags.name ?= "go" || tags.name ?= "js"',
     sqlite: [
-      '(EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?) OR EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?))',
+      '(EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?) OR EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?))',
       ['go', 'js'],
     ],
     postgres: [
@@ -544,7 +550,7 @@ const CASES: readonly Case[] = [
     name: 'multi inside a group',
     filter: '(tags.name ?= "go" && views > 5) || title = ""',
     sqlite: [
-      '((EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?) AND "posts"."views" > ?) OR ("posts"."title" = \'\' OR "posts"."title" IS NULL))',
+      '((EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?) AND "posts"."views" > ?) OR ("posts"."title" = \'\' OR "posts"."title" IS NULL))',
       ['go', 5],
     ],
     postgres: [
@@ -557,7 +563,7 @@ const CASES: readonly Case[] = [
     name: 'multi and single relation',
     filter: 'tags.name ?= "rust" && author.name = "Ann"',
     sqlite: [
-      '(EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?) AND (SELECT "users~3"."name" FROM "users" AS "users~3" WHERE "users~3"."id" = "posts"."author") = ?)',
+      '(EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" = ?) AND (SELECT "users~3"."name" FROM "users" AS "users~3" WHERE "users~3"."id" = "posts"."author") = ?)',
       ['rust', 'Ann'],
     ],
     postgres: [
@@ -570,7 +576,7 @@ const CASES: readonly Case[] = [
     name: ':lower on multi',
     filter: 'tags.name:lower ?= "GO"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE LOWER("tags~2"."name") = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE LOWER("tags~2"."name") = ?)',
       ['GO'],
     ],
     postgres: [
@@ -583,7 +589,7 @@ const CASES: readonly Case[] = [
     name: ':lower on multi (lower literal)',
     filter: 'tags.name:lower ?= "go"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE LOWER("tags~2"."name") = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE LOWER("tags~2"."name") = ?)',
       ['go'],
     ],
     postgres: [
@@ -596,7 +602,7 @@ const CASES: readonly Case[] = [
     name: 'many vs many match-all',
     filter: 'tags.name != labels:each',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" LEFT JOIN json_each("posts"."labels") AS "each~3" ON TRUE WHERE (COALESCE("tags~2"."name", \'\') <> COALESCE("each~3"."value", \'\') AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~1" LEFT JOIN json_each("posts"."tags") AS "each~4" ON TRUE LEFT JOIN "tags" AS "tags~5" ON "tags~5"."id" = "each~4"."value", (SELECT 1) AS "~2" LEFT JOIN json_each("posts"."labels") AS "each~6" ON TRUE WHERE NOT (COALESCE("tags~5"."name", \'\') <> COALESCE("each~6"."value", \'\')))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~3" ON TRUE WHERE (COALESCE("tags~2"."name", \'\') <> COALESCE("each~3"."value", \'\') AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~1" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~4" ON TRUE LEFT JOIN "tags" AS "tags~5" ON "tags~5"."id" = "each~4"."value", (SELECT 1) AS "~2" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~6" ON TRUE WHERE NOT (COALESCE("tags~5"."name", \'\') <> COALESCE("each~6"."value", \'\')))))',
       [],
     ],
     postgres: [
@@ -609,7 +615,7 @@ const CASES: readonly Case[] = [
     name: ':each of a path shares its rows with the path',
     filter: 'tags.id ?= tags:each',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE COALESCE("tags~2"."id", \'\') = COALESCE("each~1"."value", \'\'))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE COALESCE("tags~2"."id", \'\') = COALESCE("each~1"."value", \'\'))',
       [],
     ],
     postgres: [
@@ -1326,7 +1332,7 @@ const CASES: readonly Case[] = [
     name: ':each any-of',
     filter: 'labels:each ?= "a"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."labels") AS "each~1" ON TRUE WHERE "each~1"."value" = ?)',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~1" ON TRUE WHERE "each~1"."value" = ?)',
       ['a'],
     ],
     postgres: [
@@ -1339,7 +1345,7 @@ const CASES: readonly Case[] = [
     name: ':each match-all',
     filter: 'labels:each = "a"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."labels") AS "each~1" ON TRUE WHERE ("each~1"."value" = ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."labels") AS "each~2" ON TRUE WHERE NOT ("each~2"."value" = ?))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~1" ON TRUE WHERE ("each~1"."value" = ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~2" ON TRUE WHERE NOT ("each~2"."value" = ?))))',
       ['a', 'a'],
     ],
     postgres: [
@@ -1352,7 +1358,7 @@ const CASES: readonly Case[] = [
     name: ':each match-all not equals',
     filter: 'labels:each != "a"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."labels") AS "each~1" ON TRUE WHERE ("each~1"."value" IS NOT ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."labels") AS "each~2" ON TRUE WHERE NOT ("each~2"."value" IS NOT ?))))',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~1" ON TRUE WHERE ("each~1"."value" IS NOT ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~2" ON TRUE WHERE NOT ("each~2"."value" IS NOT ?))))',
       ['a', 'a'],
     ],
     postgres: [
@@ -1364,8 +1370,11 @@ const CASES: readonly Case[] = [
   {
     name: ':length of select',
     filter: 'labels:length = 0',
-    sqlite: ['COALESCE(json_array_length("posts"."labels"), 0) = ?', [0]],
-    postgres: ['COALESCE(jsonb_array_length("posts"."labels"), 0) = $1', [0]],
+    sqlite: [
+      'COALESCE(json_array_length(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END), 0) = ?',
+      [0],
+    ],
+    postgres: ['CAST(COALESCE(jsonb_array_length("posts"."labels"), 0) AS DOUBLE PRECISION) = $1', [0]],
     ids: ['p2', 'p6', 'p7'],
   },
   {
@@ -1392,7 +1401,7 @@ const CASES: readonly Case[] = [
     name: ':each contains any-of',
     filter: 'labels:each ?~ "B"',
     sqlite: [
-      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."labels") AS "each~1" ON TRUE WHERE "each~1"."value" LIKE ? ESCAPE \'\\\')',
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~1" ON TRUE WHERE "each~1"."value" LIKE ? ESCAPE \'\\\')',
       ['%B%'],
     ],
     postgres: [

@@ -78,11 +78,17 @@ export class RecordResolver implements FieldResolver {
     if (built.type === 'value') return built.value
     if (built.type === 'null') return { type: 'value', value: null }
     const { row, expression, kind, guard } = built
-    if (row.joins.length === 0) return { expression, kind, ...(guard === undefined ? {} : { guard }) }
+    const extra = {
+      ...(built.computed ? { computed: true } : {}),
+      ...(guard === undefined ? {} : { guard }),
+    }
+    if (row.joins.length === 0) return { expression, kind, ...extra }
     if (!row.multiplying) {
+      // a scalar subquery of a column keeps the column's affinity, of an expression has none
       return {
         expression: scalar(row, expression),
         kind,
+        ...(built.computed ? { computed: true } : {}),
         ...(guard === undefined ? {} : { guard: scalar(row, guard) as Expression<SqlBool> }),
       }
     }
@@ -92,7 +98,7 @@ export class RecordResolver implements FieldResolver {
       kind,
       joins: row.joins,
       matchAll: row.matchAll,
-      ...(guard === undefined ? {} : { guard }),
+      ...extra,
       isolated: () => {
         const again = this.#build(identifier, freshJoins(this.#ctx.aliases))
         if (again.type !== 'row') throw new Error('a path resolved differently the second time')
@@ -117,12 +123,8 @@ export class RecordResolver implements FieldResolver {
         : this.#collection(props, modifier, position, joins)
     }
     if (path === '@rowid' && modifier === undefined) {
-      return {
-        type: 'row',
-        row: this.#base(),
-        expression: sql.id(this.#scope.ref, '_rowid_'),
-        kind: 'number',
-      }
+      const rowid = this.#ctx.dialect.double(sql.id(this.#scope.ref, '_rowid_'))
+      return { type: 'row', row: this.#base(), expression: rowid, kind: 'number' }
     }
     const walker = this.#walker(joins, { allowHidden: this.#privileged, nullifyMissing: false, position })
     return walker.walk(this.#base(), props, modifier)
@@ -262,7 +264,7 @@ export class RecordResolver implements FieldResolver {
           multiplying: true,
           matchAll: true,
         }
-        return { type: 'row', row, expression: sql.id(join.alias, 'value'), kind: 'text' }
+        return { type: 'row', row, expression: sql.id(join.alias, 'value'), kind: 'text', computed: true }
       }
       case 'length':
         needsList()
@@ -292,7 +294,7 @@ export class RecordResolver implements FieldResolver {
             { type: 'sql', ...columnValue(field, column, d) },
             d,
           )
-    return { type: 'row', row: this.#base(), expression: sql`(${differs})`, kind: 'bool' }
+    return { type: 'row', row: this.#base(), expression: sql`(${differs})`, kind: 'bool', computed: true }
   }
 
   /** `@request.body.rel.field`: the records the submitted ids point to. */

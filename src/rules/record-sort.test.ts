@@ -38,7 +38,7 @@ const CASES: readonly SortCase[] = [
   {
     sort: '-tags.name,id',
     sqlite:
-      '(SELECT "tags~4"."name" FROM (SELECT 1) AS "~" LEFT JOIN json_each("posts"."tags") AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" ORDER BY 1 ASC NULLS LAST LIMIT 1) desc nulls last, "posts"."id" asc nulls first',
+      '(SELECT "tags~4"."name" FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" ORDER BY 1 ASC NULLS LAST LIMIT 1) desc nulls last, "posts"."id" asc nulls first',
     postgres:
       '(SELECT "tags~4"."name" FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~3"("value") ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" ORDER BY 1 ASC NULLS LAST LIMIT 1) desc nulls last, "posts"."id" asc nulls first',
     ids: ['p5', 'p4', 'p1', 'p3', 'p2', 'p6', 'p7'],
@@ -46,13 +46,13 @@ const CASES: readonly SortCase[] = [
   {
     sort: '@rowid',
     sqlite: '"posts"."_rowid_" asc nulls first',
-    postgres: '"posts"."_rowid_" asc nulls first',
+    postgres: 'CAST("posts"."_rowid_" AS DOUBLE PRECISION) asc nulls first',
     ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
   },
   {
     sort: '-@rowid',
     sqlite: '"posts"."_rowid_" desc nulls last',
-    postgres: '"posts"."_rowid_" desc nulls last',
+    postgres: 'CAST("posts"."_rowid_" AS DOUBLE PRECISION) desc nulls last',
     ids: ['p7', 'p6', 'p5', 'p4', 'p3', 'p2', 'p1'],
   },
   {
