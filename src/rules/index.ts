@@ -11,7 +11,8 @@ import { sql, type Expression, type SqlBool } from 'kysely'
 import { compileFilter, filterDialect, parseFilter, parseSort, type SortItem } from '../filter/index.js'
 import type { Collection } from '../schema/index.js'
 import { Aliases } from './joins.js'
-import { RecordResolver, type RulesContext } from './record-resolver.js'
+import { RecordResolver } from './record-resolver.js'
+import type { RulesContext } from './rules-context.js'
 import type { CompileTarget, RuleEnv } from './request-context.js'
 
 export type { CompileTarget, RequestContext, RequestContextName, RuleEnv } from './request-context.js'
@@ -27,12 +28,9 @@ function context(env: RuleEnv): RulesContext {
   }
 }
 
-function resolver(target: CompileTarget, ctx: RulesContext): RecordResolver {
-  return new RecordResolver(
-    { collection: target.collection, ref: target.collection.name },
-    target.privileged,
-    ctx,
-  )
+function resolver(target: CompileTarget, ctx: RulesContext, sorting = false): RecordResolver {
+  const scope = { collection: target.collection, ref: target.collection.name }
+  return new RecordResolver(scope, target.privileged, ctx, sorting)
 }
 
 /**
@@ -58,7 +56,7 @@ export function compileRecordFilter(
 
 /** `sort` for records: same resolution (privileges) as compileRecordFilter; `@random`, `@rowid` supported. */
 export function compileRecordSort(text: string, target: CompileTarget, env: RuleEnv): SortItem[] {
-  return parseSort(text, resolver(target, context(env)))
+  return parseSort(text, resolver(target, context(env), true))
 }
 
 /**

@@ -1,59 +1,17 @@
 import { sql, type Expression, type SqlBool } from 'kysely'
 import {
-  compileComparison,
   compileFilter,
   FilterResolveError,
   parseFilter,
   type FieldResolver,
-  type FilterDialect,
   type IdentifierNode,
-  type LiteralValue,
   type Modifier,
   type Resolved,
-  type ResolvedValue,
 } from '../filter/index.js'
-import type { Collection } from '../schema/index.js'
-import { columnValue, fieldByName, isMultiple, isMultiValuer } from './field-values.js'
-import { freshJoins, sharedJoins, type Aliases, type JoinFactory } from './joins.js'
-import { NULL, PathWalker, type Reached, type Row, type WalkOptions } from './path-walker.js'
-import type { RuleEnv } from './request-context.js'
-import {
-  convertForField,
-  itemCount,
-  itemTexts,
-  lookup,
-  lowerText,
-  snakeHeaders,
-  toLiteral,
-  uniqueIds,
-  type Lookup,
-} from './request-values.js'
-
-/** What one compile shares: the request, the database, and the join alias counter. */
-export interface RulesContext {
-  readonly env: RuleEnv
-  readonly dialect: FilterDialect
-  readonly aliases: Aliases
-  readonly now: Date
-}
-
-/** The row a filter is about: a collection and the SQL name of its row. */
-export interface Scope {
-  readonly collection: Collection
-  readonly ref: string
-}
-
-/** `@request.auth.*` keys that are values of the request, not columns (PocketBase `plainRequestAuthFields`). */
-const PLAIN_AUTH_FIELDS: ReadonlySet<string> = new Set([
-  'id',
-  'collectionId',
-  'collectionName',
-  'email',
-  'emailVisibility',
-  'verified',
-])
-
-type Built = Reached | { readonly type: 'value'; readonly value: ResolvedValue }
+import { freshJoins, sharedJoins, type JoinFactory } from './joins.js'
+import { PathWalker, type Row, type WalkOptions } from './path-walker.js'
+import { RequestFields, type Built } from './request-fields.js'
+import type { RulesContext, Scope } from './rules-context.js'
 
 /**
  * The `FieldResolver` of records (PocketBase's `RecordFieldResolver`): fields, relation paths,
@@ -65,12 +23,15 @@ export class RecordResolver implements FieldResolver {
   readonly #ctx: RulesContext
   readonly #shared: JoinFactory
   readonly #aliasCollections = new Map<string, string>()
+  readonly #sorting: boolean
 
-  constructor(scope: Scope, privileged: boolean, ctx: RulesContext) {
+  /** `sorting`: resolves `@rowid` (the insertion order), which only `sort` knows. */
+  constructor(scope: Scope, privileged: boolean, ctx: RulesContext, sorting = false) {
     this.#scope = scope
     this.#privileged = privileged
     this.#ctx = ctx
     this.#shared = sharedJoins(ctx.aliases)
+    this.#sorting = sorting
   }
 
   resolve(identifier: IdentifierNode): Resolved {
@@ -119,15 +80,24 @@ export class RecordResolver implements FieldResolver {
         throw new FilterResolveError(`"${props[0]}.*" fields are only allowed in API rules`, position)
       }
       return props[0] === '@request'
-        ? this.#request(props, modifier, position, joins)
+        ? this.#requestFields().resolve(props, modifier, position, joins)
         : this.#collection(props, modifier, position, joins)
     }
-    if (path === '@rowid' && modifier === undefined) {
+    if (path === '@rowid' && modifier === undefined && this.#sorting) {
       const rowid = this.#ctx.dialect.double(sql.id(this.#scope.ref, '_rowid_'))
       return { type: 'row', row: this.#base(), expression: rowid, kind: 'number' }
     }
     const walker = this.#walker(joins, { allowHidden: this.#privileged, nullifyMissing: false, position })
     return walker.walk(this.#base(), props, modifier)
+  }
+
+  #requestFields(): RequestFields {
+    return new RequestFields({
+      scope: this.#scope,
+      ctx: this.#ctx,
+      base: () => this.#base(),
+      walker: (joins, options) => this.#walker(joins, options),
+    })
   }
 
   #base(): Row {
@@ -150,189 +120,6 @@ export class RecordResolver implements FieldResolver {
       },
       options,
     )
-  }
-
-  /** `@request.*`: values of the request, known now; `auth` and `body` relations walk on in SQL. */
-  #request(props: string[], modifier: Modifier | undefined, position: number, joins: JoinFactory): Built {
-    const request = this.#ctx.env.request
-    const section = props[1]
-    const unknown = () => new FilterResolveError(`unknown field "${props.join('.')}"`, position)
-    if (props.length === 2 && (section === 'context' || section === 'method')) {
-      return requestValue({ found: true, value: request[section] }, modifier, props, position)
-    }
-    if (props.length < 3) throw unknown()
-    const keys = props.slice(2)
-    switch (section) {
-      case 'auth':
-        return this.#auth(keys, modifier, position, joins)
-      case 'body':
-        return this.#body(keys, modifier, position, joins)
-      case 'query':
-        return requestValue(lookup(request.query, keys), modifier, props, position)
-      case 'headers':
-        return requestValue(lookup(snakeHeaders(request.headers), keys), modifier, props, position)
-      default:
-        throw unknown()
-    }
-  }
-
-  #auth(keys: string[], modifier: Modifier | undefined, position: number, joins: JoinFactory): Built {
-    const auth = this.#ctx.env.request.auth
-    const [name, ...rest] = keys as [string, ...string[]]
-    if (auth === undefined) return value(modifier === 'isset' ? false : null)
-    if (rest.length === 0 && PLAIN_AUTH_FIELDS.has(name)) {
-      return requestValue(
-        { found: true, value: this.#plainAuth(name) },
-        modifier,
-        ['@request', 'auth', name],
-        position,
-      )
-    }
-    if (rest.length === 0 && modifier === 'isset')
-      return value(fieldByName(auth.collection, name) !== undefined)
-    const collection = auth.collection
-    const join = joins.join('@auth', collection.name, (alias) => ({
-      source: sql`${sql.table(collection.name)} AS ${sql.id(alias)}`,
-      on: sql<SqlBool>`${sql.id(alias, 'id')} = ${sql.val(String(auth.record.id))}`,
-    }))
-    const start: Row = {
-      collection,
-      ref: join.alias,
-      key: '@auth',
-      joins: [join],
-      multiplying: false,
-      matchAll: false,
-      limit: false,
-    }
-    return this.#walker(joins, { allowHidden: true, nullifyMissing: true, position }).walk(
-      start,
-      keys,
-      modifier,
-    )
-  }
-
-  #plainAuth(name: string): unknown {
-    const auth = this.#ctx.env.request.auth!
-    const decodeBool = (v: unknown) => this.#ctx.env.dialect.decode('bool', v)
-    switch (name) {
-      case 'collectionId':
-        return auth.collection.id
-      case 'collectionName':
-        return auth.collection.name
-      case 'emailVisibility':
-      case 'verified':
-        return decodeBool(auth.record[name])
-      default:
-        return auth.record[name] ?? ''
-    }
-  }
-
-  /** `@request.body.*` (§7.4: the body after modifiers). */
-  #body(keys: string[], modifier: Modifier | undefined, position: number, joins: JoinFactory): Built {
-    const body = this.#ctx.env.request.body
-    const [name, ...rest] = keys as [string, ...string[]]
-    const field = fieldByName(this.#scope.collection, name)
-    const props = ['@request', 'body', ...keys]
-    if (field === undefined) return requestValue(lookup(body, keys), modifier, props, position)
-    const raw = Object.hasOwn(body, name) ? body[name] : undefined
-    if (field.type === 'relation' && rest.length > 0)
-      return this.#bodyRelation(field, rest, modifier, position, joins)
-    if (rest.length > 0) return requestValue(lookup(body, keys), modifier, props, position)
-    const needsList = () => {
-      if (!isMultiValuer(field)) {
-        throw new FilterResolveError(
-          `modifier ":${modifier}" needs a select, relation or file field`,
-          position,
-        )
-      }
-    }
-    switch (modifier) {
-      case 'each': {
-        needsList()
-        const items = itemTexts(raw)
-        if (!isMultiple(field)) return value(items.at(-1) ?? null)
-        const d = this.#ctx.dialect
-        const join = joins.join(`@body.${name}#each`, 'each', (alias) => ({
-          source: d.jsonEach(d.jsonValue(JSON.stringify(items)), alias),
-          on: sql<SqlBool>`TRUE`,
-        }))
-        const row: Row = {
-          ...this.#base(),
-          ref: join.alias,
-          key: `@body.${name}#each`,
-          joins: [join],
-          multiplying: true,
-          matchAll: true,
-        }
-        return { type: 'row', row, expression: sql.id(join.alias, 'value'), kind: 'text', computed: true }
-      }
-      case 'length':
-        needsList()
-        return value(itemCount(raw))
-      case 'lower':
-        return value(lowerText(raw) ?? '')
-      case 'isset':
-        return value(Object.hasOwn(body, name))
-      case 'changed':
-        return Object.hasOwn(body, name) ? this.#changed(name, raw) : value(false)
-      default:
-        return value(toLiteral(convertForField(field, raw)))
-    }
-  }
-
-  /** `@request.body.f:changed` = `@request.body.f:isset = true && @request.body.f != f`. */
-  #changed(name: string, raw: unknown): Built {
-    const field = fieldByName(this.#scope.collection, name)!
-    const d = this.#ctx.dialect
-    const column = sql.id(this.#scope.ref, field.name)
-    const differs =
-      field.type === 'json' || field.type === 'geoPoint'
-        ? d.jsonDiffers(column, raw === null || raw === undefined ? null : JSON.stringify(raw))
-        : compileComparison(
-            '!=',
-            { type: 'value', value: toLiteral(convertForField(field, raw)) },
-            { type: 'sql', ...columnValue(field, column, d) },
-            d,
-          )
-    return { type: 'row', row: this.#base(), expression: sql`(${differs})`, kind: 'bool', computed: true }
-  }
-
-  /** `@request.body.rel.field`: the records the submitted ids point to. */
-  #bodyRelation(
-    field: NonNullable<ReturnType<typeof fieldByName>>,
-    rest: string[],
-    modifier: Modifier | undefined,
-    position: number,
-    joins: JoinFactory,
-  ): Built {
-    const ids = uniqueIds(this.#ctx.env.request.body[field.name])
-    if (ids.length === 0) return NULL
-    const walker = this.#walker(joins, { allowHidden: true, nullifyMissing: true, position })
-    const targetId = field.collectionId as string
-    const target =
-      targetId === this.#scope.collection.id ? this.#scope.collection : this.#ctx.env.findCollection(targetId)
-    if (!target)
-      throw new FilterResolveError(`the collection of relation "${field.name}" does not exist`, position)
-    const d = this.#ctx.dialect
-    const multiple = isMultiple(field)
-    const key = `@body.${field.name}`
-    const join = joins.join(key, target.name, (alias) => ({
-      source: sql`${sql.table(target.name)} AS ${sql.id(alias)}`,
-      // a single relation holds one id: the last one submitted, as when the record is saved
-      on: multiple
-        ? d.jsonArrayIncludes(d.jsonValue(JSON.stringify(ids)), sql.id(alias, 'id'))
-        : sql<SqlBool>`${sql.id(alias, 'id')} = ${sql.val(ids.at(-1))}`,
-    }))
-    const start: Row = {
-      collection: target,
-      ref: join.alias,
-      key,
-      joins: [join],
-      multiplying: multiple,
-      matchAll: multiple,
-      limit: false,
-    }
-    return walker.walk(start, rest, modifier)
   }
 
   /** `@collection.name[:alias].field`: every record of another collection, always multi-valued. */
@@ -374,32 +161,6 @@ export class RecordResolver implements FieldResolver {
       props.slice(2),
       modifier,
     )
-  }
-}
-
-function value(v: LiteralValue): Built {
-  return { type: 'value', value: { type: 'value', value: v } }
-}
-
-/** A request value with its modifier applied: `:isset`, `:lower`; list modifiers need a body field. */
-function requestValue(
-  found: Lookup,
-  modifier: Modifier | undefined,
-  props: string[],
-  position: number,
-): Built {
-  switch (modifier) {
-    case undefined:
-      return value(found.found ? toLiteral(found.value) : null)
-    case 'isset':
-      return value(found.found)
-    case 'lower':
-      return value(found.found ? lowerText(found.value) : null)
-    default:
-      throw new FilterResolveError(
-        `modifier ":${modifier}" is not supported for "${props.join('.')}"`,
-        position,
-      )
   }
 }
 
