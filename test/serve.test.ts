@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -65,13 +66,30 @@ describe('galley serve (the compiled CLI, as npm start runs it)', () => {
     })
     expect(bad.status).toBe(400)
     expect(await bad.json()).toEqual({ status: 400, message: 'Unsupported Content-Type.', data: {} })
-    const big = await fetch(`${server.url}/api/collections`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ x: 'a'.repeat(32 * 1024 * 1024 + 1) }),
+    // The server answers 413 from Content-Length without reading the body (and may close the socket
+    // while a client is still writing), so send a first chunk only and read the response.
+    const big = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const size = 32 * 1024 * 1024 + 1
+      const req = httpRequest(`${server.url}/api/collections`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': size },
+      })
+      req.on('response', (res) => {
+        let body = ''
+        res.on('data', (d: Buffer) => (body += d.toString()))
+        res.on('end', () => {
+          req.destroy()
+          resolve({ status: res.statusCode ?? 0, body })
+        })
+      })
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' && err.code !== 'ECONNRESET') reject(err)
+      })
+      // The declared length alone decides: send a first chunk and wait for the answer.
+      req.write(Buffer.alloc(64 * 1024, 'a'))
     })
     expect(big.status).toBe(413)
-    expect(((await big.json()) as { message: string }).message).toBe('Request entity too large.')
+    expect((JSON.parse(big.body) as { message: string }).message).toBe('Request entity too large.')
   })
 
   it('exits 0 on SIGTERM after draining', async () => {
