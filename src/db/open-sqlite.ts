@@ -5,6 +5,7 @@ import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { transactionRunner, type Database, type DatabaseOptions, type Durability } from './database.js'
 import { sqliteDialect } from './dialects/sqlite.js'
+import { withStatementCache } from './statement-cache.js'
 
 function openSqliteFile(path: string, durability: Durability): BetterSqlite3.Database {
   const conn = new BetterSqlite3(path)
@@ -23,8 +24,12 @@ export async function openSqlite(options: DatabaseOptions): Promise<Database> {
   const main = openSqliteFile(join(options.dir, 'data.db'), durability)
   const auxConn = openSqliteFile(join(options.dir, 'auxiliary.db'), durability)
   // One connection per file: Kysely serializes its use, which makes it the single writer.
-  const db = new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database: main }) })
-  const aux = new Kysely<Record<string, never>>({ dialect: new SqliteDialect({ database: auxConn }) })
+  const db = new Kysely<Record<string, never>>({
+    dialect: new SqliteDialect({ database: withStatementCache(main) }),
+  })
+  const aux = new Kysely<Record<string, never>>({
+    dialect: new SqliteDialect({ database: withStatementCache(auxConn) }),
+  })
   const bus = new EventEmitter()
   bus.setMaxListeners(0)
   return {
