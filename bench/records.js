@@ -127,11 +127,20 @@ function load(url, opts) {
   })
 }
 
+const LIST =
+  '/api/collections/posts/records?perPage=30&sort=-created&filter=' +
+  encodeURIComponent('published = true && views > 500')
+
+/** The same JSON from both servers, or the comparison means nothing. */
+async function sample(base, id) {
+  const view = await (await fetch(base + `/api/collections/posts/records/${id}`)).json()
+  const list = await (await fetch(base + LIST)).json()
+  return JSON.stringify({ view, total: list.totalItems, ids: list.items.map((i) => i.id) })
+}
+
 async function measure(base, ids) {
   const pick = () => ids[Math.floor(Math.random() * ids.length)]
-  const list =
-    '/api/collections/posts/records?perPage=30&sort=-created&filter=' +
-    encodeURIComponent('published = true && views > 500')
+  const list = LIST
   return {
     view: await load(base, {
       requests: [{ setupRequest: (req) => ({ ...req, path: `/api/collections/posts/records/${pick()}` }) }],
@@ -183,9 +192,15 @@ async function bench(kind) {
     else await seedSqlite(join(dir, 'data.db'), rows)
     const ids = rows.map((r) => r.id)
 
+    const galleySample = await sample(galley.url, ids[0])
     const g = await measure(galley.url, ids)
     await galley.stop()
     const baseline = await serve([BASELINE, pgdb ? pgdb.url : join(dir, 'data.db'), created.id])
+    const baselineSample = await sample(baseline.url, ids[0])
+    if (galleySample !== baselineSample)
+      console.log(
+        `WARNING: the servers answer differently:\n galley   ${galleySample.slice(0, 400)}\n baseline ${baselineSample.slice(0, 400)}`,
+      )
     const b = await measure(baseline.url, ids)
     await baseline.stop()
 
