@@ -7,6 +7,7 @@ import {
   notFound,
   nowDateTime,
   randomString,
+  serialRefresh,
   ValidationErrors,
   isJsonObject as isObject,
   type Json,
@@ -45,8 +46,7 @@ export class CollectionService {
   #byId = new Map<string, Collection>()
   #byName = new Map<string, Collection>()
   #unsubscribe: (() => void) | undefined
-  #reloading: Promise<void> | undefined
-  #rereading: Promise<void> | undefined
+  readonly #refresh = serialRefresh(async () => this.#setCache(await readCollections(this.#database.db)))
 
   constructor(database: Database, logger: Logger) {
     this.#database = database
@@ -70,23 +70,7 @@ export class CollectionService {
 
   async reload(executor?: Executor): Promise<void> {
     if (executor) return this.#setCache(await readCollections(executor))
-    // Reads run one at a time. A read already running may predate the change this call is about
-    // (a NOTIFY, our own commit): wait for one fresh read after it, shared by the whole burst.
-    if (this.#reloading) {
-      this.#rereading ??= this.#reloading
-        .catch(() => {})
-        .then(() => {
-          this.#rereading = undefined
-          return this.reload()
-        })
-      return this.#rereading
-    }
-    this.#reloading = readCollections(this.#database.db)
-      .then((list) => this.#setCache(list))
-      .finally(() => {
-        this.#reloading = undefined
-      })
-    return this.#reloading
+    return this.#refresh()
   }
 
   #setCache(list: Collection[]): void {

@@ -5,6 +5,7 @@ import {
   isJsonObject,
   mergeTyped,
   nowDateTime,
+  serialRefresh,
   ValidationErrors,
   type Json,
   type Logger,
@@ -33,8 +34,9 @@ export class SettingsService {
   readonly #logger: Logger
   #current: Settings = defaultSettings()
   #unsubscribe: (() => void) | undefined
-  #reloading: Promise<void> | undefined
-  #rereading: Promise<void> | undefined
+  readonly #refresh = serialRefresh(async () => {
+    this.#current = await readSettings(this.#database.db)
+  })
 
   constructor(database: Database, logger: Logger) {
     this.#database = database
@@ -53,29 +55,9 @@ export class SettingsService {
     this.#unsubscribe?.()
   }
 
-  /**
-   * Re-reads the stored settings. Reads run one at a time, and a call made while one is running
-   * waits for a fresh read after it (that one may predate the change being announced), so the
-   * last read to finish is always the newest.
-   */
+  /** Re-reads the stored settings (one read at a time, never ending on a stale one). */
   reload(): Promise<void> {
-    if (this.#reloading) {
-      this.#rereading ??= this.#reloading
-        .catch(() => {})
-        .then(() => {
-          this.#rereading = undefined
-          return this.reload()
-        })
-      return this.#rereading
-    }
-    this.#reloading = this.#read().finally(() => {
-      this.#reloading = undefined
-    })
-    return this.#reloading
-  }
-
-  async #read(): Promise<void> {
-    this.#current = await readSettings(this.#database.db)
+    return this.#refresh()
   }
 
   /** The settings in force (with secrets); for services, never for a response. */
