@@ -1,4 +1,4 @@
-import type { AuthCollection } from '../schema/index.js'
+import { SUPERUSERS_COLLECTION_NAME, type AuthCollection } from '../schema/index.js'
 import type { RecordRow } from '../records/index.js'
 
 /** Who makes a request: an authenticated auth record, or undefined for a guest. */
@@ -10,7 +10,7 @@ export interface Actor {
   readonly refreshable: boolean
 }
 
-export const SUPERUSERS = '_superusers'
+export const SUPERUSERS = SUPERUSERS_COLLECTION_NAME
 
 export function isSuperuser(actor: Actor | undefined): actor is Actor {
   return actor?.collection.name === SUPERUSERS

@@ -10,3 +10,4 @@ export type {
 export { openDatabase, type Database, type DatabaseOptions, type Durability } from './database.js'
 export { runMigrations, appliedMigrations, type Migration } from './migrations.js'
 export { systemTablesMigration } from './system-tables.js'
+export { paginate, type ListParams, type ListResult } from './paginate.js'

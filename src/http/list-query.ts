@@ -1,12 +1,5 @@
+import type { ListParams } from '../db/index.js'
 import { badRequest, DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../lib/index.js'
-
-export interface ListQuery {
-  readonly page: number
-  readonly perPage: number
-  readonly sort: string
-  readonly filter: string
-  readonly skipTotal: boolean
-}
 
 const first = (v: unknown): string | undefined =>
   Array.isArray(v) ? first(v[0]) : typeof v === 'string' ? v : undefined
@@ -22,7 +15,7 @@ const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True'])
 const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False'])
 
 /** page/perPage/sort/filter/skipTotal with PocketBase's normalisation (§3.3); the first value of a repeated key wins. */
-export function parseListQuery(query: unknown): ListQuery {
+export function parseListQuery(query: unknown): ListParams {
   const q = (query ?? {}) as Record<string, unknown>
   const skip = first(q.skipTotal)
   if (skip !== undefined && skip !== '' && !TRUE.has(skip) && !FALSE.has(skip)) throw badRequest()

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Database, Executor } from '../db/index.js'
+import { paginate, type Database, type Executor, type ListParams, type ListResult } from '../db/index.js'
 import { GalleyError, badRequest, isJsonObject, notFound, type Json } from '../lib/index.js'
 import {
   compileRecordFilter,
@@ -14,22 +14,6 @@ import { recordToJSON, type RecordJSON, type RecordRow } from './serialize.js'
 import { deleteRecord } from './record-delete.js'
 import { isSuperuserRequest } from './request.js'
 import { saveRecord, type PasswordHasher } from './record-write.js'
-
-export interface ListParams {
-  readonly page: number
-  readonly perPage: number
-  readonly sort: string
-  readonly filter: string
-  readonly skipTotal: boolean
-}
-
-export interface ListResult {
-  readonly items: RecordJSON[]
-  readonly page: number
-  readonly perPage: number
-  readonly totalItems: number
-  readonly totalPages: number
-}
 
 /**
  * The records service (§3): list, view, create, update and delete, every one through the rules of
@@ -84,7 +68,7 @@ export class RecordService {
     return recordToJSON(this.#database.dialect, c, row, { showHidden: su, showEmail: su || self })
   }
 
-  async list(c: Collection, params: ListParams, request: RequestContext): Promise<ListResult> {
+  async list(c: Collection, params: ListParams, request: RequestContext): Promise<ListResult<RecordJSON>> {
     const su = isSuperuserRequest(request)
     const rule = this.#gate(c, 'listRule', request)
     if (!su) {
@@ -103,31 +87,15 @@ export class RecordService {
     try {
       const filter = compileRecordFilter(params.filter, target, env)
       if (filter) base = base.where(filter)
-      let q = base.select(this.#columns(c))
-      for (const s of compileRecordSort(params.sort, target, env)) q = q.orderBy(s.expression, s.modifiers)
-      rows = await q
-        .limit(params.perPage)
-        .offset((params.page - 1) * params.perPage)
-        .execute()
+      rows = base.select(this.#columns(c))
+      for (const s of compileRecordSort(params.sort, target, env))
+        rows = rows.orderBy(s.expression, s.modifiers)
     } catch (err) {
       if (err instanceof FilterError)
         throw badRequest(`Invalid filter or sort: ${err.message}`, undefined, err)
       throw err
     }
-    let totalItems = -1
-    let totalPages = -1
-    if (!params.skipTotal) {
-      const r = await base.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()
-      totalItems = Number(r?.n ?? 0)
-      totalPages = Math.ceil(totalItems / params.perPage)
-    }
-    return {
-      items: rows.map((row) => this.serialize(c, row as RecordRow, request)),
-      page: params.page,
-      perPage: params.perPage,
-      totalItems,
-      totalPages,
-    }
+    return paginate(base, rows, params, (row) => this.serialize(c, row as RecordRow, request))
   }
 
   /** The stored row if it exists and passes `rule` for this request; undefined otherwise. */

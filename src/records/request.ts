@@ -1,8 +1,7 @@
 import type { RequestContext } from '../rules/index.js'
-
-export const SUPERUSERS = '_superusers'
+import { SUPERUSERS_COLLECTION_NAME } from '../schema/index.js'
 
 /** Superusers bypass every rule and see hidden fields. */
 export function isSuperuserRequest(request: RequestContext): boolean {
-  return request.auth?.collection.name === SUPERUSERS
+  return request.auth?.collection.name === SUPERUSERS_COLLECTION_NAME
 }

@@ -1,4 +1,4 @@
-import type { Database } from '../db/index.js'
+import { paginate, type Database, type ListParams, type ListResult } from '../db/index.js'
 import {
   compileFilter,
   filterDialect,
@@ -10,22 +10,6 @@ import {
 import { badRequest } from '../lib/index.js'
 import type { Collection } from './collection.js'
 import { collectionToJSON } from './serialize.js'
-
-export interface ListParams {
-  readonly page: number
-  readonly perPage: number
-  readonly sort: string
-  readonly filter: string
-  readonly skipTotal: boolean
-}
-
-export interface ListResult<T> {
-  readonly items: T[]
-  readonly page: number
-  readonly perPage: number
-  readonly totalItems: number
-  readonly totalPages: number
-}
 
 /** The columns of `_collections` a client may filter and sort by (§6.7). */
 const resolver = new SimpleFieldResolver({
@@ -54,24 +38,7 @@ export async function listCollections(
     if (err instanceof FilterError) throw badRequest(`Invalid filter or sort: ${err.message}`, undefined, err)
     throw err
   }
-  const rows = await rowsQuery
-    .orderBy('created')
-    .orderBy('name')
-    .limit(params.perPage)
-    .offset((params.page - 1) * params.perPage)
-    .execute()
-  let totalItems = -1
-  let totalPages = -1
-  if (!params.skipTotal) {
-    const r = await query.select((eb) => eb.fn.countAll().as('n')).executeTakeFirst()
-    totalItems = Number(r?.n ?? 0)
-    totalPages = Math.ceil(totalItems / params.perPage)
-  }
-  return {
-    items: rows.map((r) => collectionToJSON(JSON.parse(String(r.data)) as Collection)),
-    page: params.page,
-    perPage: params.perPage,
-    totalItems,
-    totalPages,
-  }
+  return paginate(query, rowsQuery.orderBy('created').orderBy('name'), params, (r) =>
+    collectionToJSON(JSON.parse(String(r.data)) as Collection),
+  )
 }

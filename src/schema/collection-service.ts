@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Database, Executor } from '../db/index.js'
+import type { Database, Executor, ListParams, ListResult } from '../db/index.js'
 import {
   badRequest,
   fieldError,
@@ -15,7 +15,7 @@ import {
 } from '../lib/index.js'
 import { COLLECTION_TYPES, type Collection, type CollectionType } from './collection.js'
 import { applyCollectionInput } from './collection-input.js'
-import { listCollections, type ListParams, type ListResult } from './collection-list.js'
+import { listCollections } from './collection-list.js'
 import {
   deleteCollectionRow,
   insertCollection,

@@ -22,6 +22,7 @@ export { defaultCollectionId, defaultFieldId, makeField, autodateFields } from '
 export {
   systemCollectionsMigration,
   SUPERUSERS_COLLECTION_ID,
+  SUPERUSERS_COLLECTION_NAME,
   USERS_COLLECTION_ID,
 } from './system-collections.js'
 export type { ModifierOp, ValueContext } from './field-type.js'

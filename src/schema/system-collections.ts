@@ -3,6 +3,7 @@ import type { CollectionService } from './collection-service.js'
 import { autodateFields, makeField } from './defaults.js'
 
 export const SUPERUSERS_COLLECTION_ID = 'pbc_3142635823'
+export const SUPERUSERS_COLLECTION_NAME = '_superusers'
 export const USERS_COLLECTION_ID = '_pb_users_auth_'
 
 const OWNER_RULE =
@@ -22,7 +23,7 @@ export function systemCollectionsMigration(collections: CollectionService): Migr
         collections.create(input, trx, { system })
       await create({
         id: SUPERUSERS_COLLECTION_ID,
-        name: '_superusers',
+        name: SUPERUSERS_COLLECTION_NAME,
         type: 'auth',
         fields: [...autodateFields()],
         authToken: { duration: 86_400 },
