@@ -194,8 +194,11 @@ for (const { kind, skip } of DB_KINDS) {
       expect(code).toBe(0)
       expect(stopMs).toBeLessThan(3000)
       expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(5)
-      // Drained: each request in flight at the signal got its real answer.
-      expect(statuses.filter((s) => s !== 200 && s !== 400)).toEqual([])
+      // Drained: each request in flight at the signal got its real answer. A request the client sent
+      // just before the signal may reach the server after closing began: that one is refused with
+      // 503 (never started, nothing acknowledged). No error, reset or other status is acceptable.
+      expect(statuses.filter((s) => s !== 200 && s !== 400 && s !== 503)).toEqual([])
+      expect(statuses.filter((s) => s === 503).length).toBeLessThanOrEqual(10)
       server = await serve(store)
       expect(server.output()).not.toMatch(APPLIED_LOG)
       expect((await fetch(`${server.url}/api/health`)).status).toBe(200)
