@@ -15,6 +15,14 @@ import { deleteRecord } from './record-delete.js'
 import { isSuperuserRequest } from './request.js'
 import { saveRecord, type PasswordHasher } from './record-write.js'
 
+/** Per-call options of the records service. */
+export interface RecordOptions {
+  /** The request's `?expand=` (§5.2): relation paths to expand on the returned records. */
+  readonly expand?: string | undefined
+  /** Run inside this transaction (batch, §12) instead of the service's own. */
+  readonly executor?: Executor | undefined
+}
+
 /**
  * The records service (§3): list, view, create, update and delete, every one through the rules of
  * `rules/`. Transports call these with plain input and get plain JSON back.
@@ -68,7 +76,12 @@ export class RecordService {
     return recordToJSON(this.#database.dialect, c, row, { showHidden: su, showEmail: su || self })
   }
 
-  async list(c: Collection, params: ListParams, request: RequestContext): Promise<ListResult<RecordJSON>> {
+  async list(
+    c: Collection,
+    params: ListParams,
+    request: RequestContext,
+    opts: RecordOptions = {},
+  ): Promise<ListResult<RecordJSON>> {
     const su = isSuperuserRequest(request)
     const rule = this.#gate(c, 'listRule', request)
     if (!su) {
@@ -81,7 +94,7 @@ export class RecordService {
     }
     const env = this.#env(request)
     const target = { collection: c, privileged: su }
-    let base = this.#database.db.selectFrom(c.name)
+    let base = (opts.executor ?? this.#database.db).selectFrom(c.name)
     if (rule) base = base.where(rule)
     let rows
     try {
@@ -109,23 +122,40 @@ export class RecordService {
     return (await q.executeTakeFirst()) as RecordRow | undefined
   }
 
-  async view(c: Collection, id: string, request: RequestContext): Promise<RecordJSON> {
-    const row = await this.find(c, id, 'viewRule', request)
+  async view(
+    c: Collection,
+    id: string,
+    request: RequestContext,
+    opts: RecordOptions = {},
+  ): Promise<RecordJSON> {
+    const row = await this.find(c, id, 'viewRule', request, opts.executor)
     if (!row) throw notFound()
     return this.serialize(c, row, request)
   }
 
-  async create(c: Collection, body: unknown, request: RequestContext): Promise<RecordJSON> {
+  async create(
+    c: Collection,
+    body: unknown,
+    request: RequestContext,
+    opts: RecordOptions = {},
+  ): Promise<RecordJSON> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
     this.#gate(c, 'createRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to create record.')
-    const row = await this.#database.transaction((trx) =>
-      saveRecord(trx, this.#deps(request), c, undefined, body as Json),
+    const row = await this.#database.transaction(
+      (trx) => saveRecord(trx, this.#deps(request), c, undefined, body as Json),
+      opts.executor,
     )
     return this.serialize(c, row, request)
   }
 
-  async update(c: Collection, id: string, body: unknown, request: RequestContext): Promise<RecordJSON> {
+  async update(
+    c: Collection,
+    id: string,
+    body: unknown,
+    request: RequestContext,
+    opts: RecordOptions = {},
+  ): Promise<RecordJSON> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
     this.#gate(c, 'updateRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to update record.')
@@ -140,16 +170,16 @@ export class RecordService {
       const stored = await this.find(c, id, undefined, request, trx)
       if (!stored) throw notFound()
       return saveRecord(trx, this.#deps(request), c, stored, body as Json)
-    })
+    }, opts.executor)
     return this.serialize(c, row, request)
   }
 
-  async delete(c: Collection, id: string, request: RequestContext): Promise<void> {
+  async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
     await this.#database.transaction(async (trx) => {
       const row = await this.find(c, id, 'deleteRule', request, trx)
       if (!row) throw notFound()
       await deleteRecord(trx, this.#database, this.#collections, c, row)
-    })
+    }, opts.executor)
   }
 }
