@@ -45,9 +45,27 @@ export function parseFilter(source: string, params?: FilterParams): FilterNode |
   if (source.length > MAX_FILTER_LENGTH) {
     throw new FilterSyntaxError(`filter is too long (max ${MAX_FILTER_LENGTH} characters)`, MAX_FILTER_LENGTH)
   }
-  const parser = new Parser(lex(source))
-  const ast = parser.parse()
+  const ast = parseCached(source)
   return ast !== undefined && params !== undefined ? bindPlaceholders(ast, params) : ast
+}
+
+/** Parsed filters kept by source text (rules are parsed on every request); least recently used dropped past this. */
+export const PARSE_CACHE_SIZE = 500
+
+// The AST is frozen, so one parse can serve every request. Failed parses are not kept: they throw again.
+const parsed = new Map<string, FilterNode | undefined>()
+
+function parseCached(source: string): FilterNode | undefined {
+  if (parsed.has(source)) {
+    const hit = parsed.get(source)
+    parsed.delete(source)
+    parsed.set(source, hit)
+    return hit
+  }
+  const ast = new Parser(lex(source)).parse()
+  parsed.set(source, ast)
+  if (parsed.size > PARSE_CACHE_SIZE) parsed.delete(parsed.keys().next().value!)
+  return ast
 }
 
 class Parser {
