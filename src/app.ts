@@ -5,6 +5,7 @@ import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
 import { buildHttpServer } from './http/index.js'
 import { RecordService } from './records/index.js'
+import { ruleCompileError } from './rules/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
 import { SettingsService } from './settings/index.js'
 
@@ -32,7 +33,9 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     logger: log,
   })
   try {
-    const collections = new CollectionService(database, log)
+    const collections = new CollectionService(database, log, {
+      validateRule: (rule, collection, all) => ruleCompileError(rule, collection, all, database.dialect),
+    })
     const settings = new SettingsService(database, log)
     const applied = await runMigrations(database, [
       systemTablesMigration,

@@ -69,6 +69,12 @@ export interface GalleyDialect {
   decode(kind: ColumnKind, value: unknown): unknown
   /** Serializes schema changes and migrations across processes; call inside the transaction. */
   lockSchema(trx: Executor): Promise<void>
+  /**
+   * Serializes the transactions that take the same `key` until each ends (PostgreSQL: a keyed
+   * advisory transaction lock; SQLite: its one write lock). For checks no constraint can express,
+   * such as ids unique case-insensitively or across tables: lock, check, write.
+   */
+  lockKey(trx: Executor, key: string): Promise<void>
   tableExists(db: Executor, table: string): Promise<boolean>
   listColumns(db: Executor, table: string): Promise<ColumnInfo[]>
   listIndexes(db: Executor, table: string): Promise<IndexInfo[]>

@@ -1,5 +1,6 @@
 import { sql } from 'kysely'
 import type { Database, Executor } from '../db/index.js'
+import { FilterError } from '../filter/index.js'
 import {
   GalleyError,
   badRequest,
@@ -12,6 +13,7 @@ import {
 import { ruleCondition, type RuleEnv } from '../rules/index.js'
 import {
   columnKind,
+  DEFAULT_ID_PATTERN,
   FIELD_TYPES,
   parseBodyKey,
   type Collection,
@@ -32,6 +34,17 @@ export interface WriteDeps {
   readonly database: Database
   readonly collections: CollectionService
   readonly passwords: PasswordHasher
+  readonly env: RuleEnv
+}
+
+/** A record being written: the transaction, the collection, its resolved values and the rule environment. */
+interface Written {
+  readonly trx: Executor
+  readonly deps: WriteDeps
+  readonly c: Collection
+  readonly isNew: boolean
+  readonly values: Record<string, unknown>
+  /** The request with `@request.body` = the resolved body. */
   readonly env: RuleEnv
 }
 
@@ -115,23 +128,34 @@ export async function saveRecord(
     if ((isNew && f.onCreate) || f.onUpdate) values[f.name] = now
   }
 
-  // The auth form checks run after the rule and, when they fail, instead of the field validators.
-  const authErrors = new ValidationErrors()
-  if (c.type === 'auth') await checkAuthForm(deps.passwords, stored, body, values, su, authErrors)
-
   // Rules see the resolved body under plain field names (§7.4); files are not part of it.
   const resolvedBody: Record<string, unknown> = {}
   for (const name of submitted) resolvedBody[name] = values[name]
   const env: RuleEnv = { ...deps.env, request: { ...request, body: resolvedBody } }
-  if (!su) await checkRule(trx, deps, c, isNew, values, env)
-  authErrors.throwIfAny(message)
+  const written: Written = { trx, deps, c, isNew, values, env }
+  if (!su) await checkRule(written)
 
+  // The auth form checks run after the rule and, when they fail, instead of the field validators.
+  if (c.type === 'auth') {
+    const manage = su || (await hasManageAccess(written))
+    const authErrors = new ValidationErrors()
+    await checkAuthForm(deps.passwords, stored, body, values, manage, authErrors)
+    authErrors.throwIfAny(message)
+  }
+
+  const newId = isNew ? await lockNewId(trx, deps, c, String(values.id)) : undefined
+  if (newId?.caseInsensitive && (await idTakenIgnoringCase(trx, c, newId.id)))
+    errors.add(
+      ['id'],
+      fieldError('validation_pk_invalid', 'The record primary key is invalid or already exists.'),
+    )
   for (const f of c.fields) {
     const err = fieldType(f).validateValue(f, values[f.name], { collection: c, isNew })
     if (err) errors.add([f.name], err)
   }
   await checkRelations(trx, deps, c, values, errors)
   errors.throwIfAny(message)
+  if (newId?.acrossAuth) await checkAuthIdUnique(trx, deps, c, newId.id, message)
 
   // Passwords are stored hashed; a new password or email rotates tokenKey (revoking old tokens).
   const row: Record<string, unknown> = {}
@@ -175,31 +199,54 @@ export async function saveRecord(
 }
 
 /**
- * The rule gate on the resolved values: create checks a virtual row (a CTE named after the
- * collection, so the rule's column references read the would-be record); update re-checks the
- * stored record with `@request.body` = the resolved body. A failed create is a 400, a failed update 404.
+ * The rule gate on the resolved values: a failed create is a 400, a failed update 404; so is a rule
+ * that no longer compiles (a field it names was removed from another collection), as in PocketBase.
  */
-async function checkRule(
-  trx: Executor,
-  deps: WriteDeps,
-  c: Collection,
-  isNew: boolean,
-  values: Record<string, unknown>,
-  env: RuleEnv,
-): Promise<void> {
-  const cond = ruleCondition(isNew ? c.createRule : c.updateRule, c, env)
-  if (cond === 'superusers') throw new GalleyError('SUPERUSER_ONLY')
-  if (cond === 'anyone') return
-  const d = deps.database.dialect
-  if (!isNew) {
+async function checkRule(w: Written): Promise<void> {
+  const { c, isNew } = w
+  const ok = await ruleHolds(w, isNew ? c.createRule : c.updateRule)
+  if (ok === 'superusers') throw new GalleyError('SUPERUSER_ONLY')
+  if (!ok) throw isNew ? badRequest('Failed to create record.') : notFound()
+}
+
+/**
+ * Manager access (§3.6 step 5, §7.4): an authenticated non-superuser whose request satisfies the
+ * auth collection's manageRule against the stored record (update) or the would-be record (create,
+ * `verified` seen as false) may change `email` and `verified` and set a password without the old
+ * one. Guests never manage; a manageRule that no longer compiles grants nothing.
+ */
+async function hasManageAccess(w: Written): Promise<boolean> {
+  const { c } = w
+  if (c.type !== 'auth' || !c.manageRule || w.env.request.auth === undefined) return false
+  return (await ruleHolds(w, c.manageRule)) === true
+}
+
+/**
+ * Whether `rule` holds for the record being written: update checks the stored record with
+ * `@request.body` = the resolved body; create checks a virtual row (a CTE named after the
+ * collection, so the rule's column references read the would-be record). 'superusers' for a null
+ * rule; false for a rule that does not compile.
+ */
+async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'superusers'> {
+  const { trx, c, values } = w
+  let cond
+  try {
+    cond = ruleCondition(rule, c, w.env)
+  } catch (err) {
+    if (err instanceof FilterError) return false
+    throw err
+  }
+  if (cond === 'superusers') return cond
+  if (cond === 'anyone') return true
+  const d = w.deps.database.dialect
+  if (!w.isNew) {
     const ok = await trx
       .selectFrom(c.name)
       .select(sql`1`.as('ok'))
       .where('id', '=', String(values.id))
       .where(cond)
       .executeTakeFirst()
-    if (!ok) throw notFound()
-    return
+    return ok !== undefined
   }
   const columns = c.fields.map((f) => {
     const kind = columnKind(f)
@@ -214,7 +261,62 @@ async function checkRule(
     .select(sql`1`.as('ok'))
     .where(cond)
     .executeTakeFirst()
-  if (!ok) throw badRequest('Failed to create record.')
+  return ok !== undefined
+}
+
+/** SQLite's `lower()` and `COLLATE NOCASE`, and PostgreSQL's `lower()` on `COLLATE "C"` text: ASCII only. */
+function asciiLower(s: string): string {
+  return s.replace(/[A-Z]+/g, (m) => m.toLowerCase())
+}
+
+/**
+ * The checks a new id needs beyond its primary key (§3.1): unique ignoring (ASCII) case within the
+ * collection unless the id pattern is the default lower-case one (PocketBase's text field), and, in
+ * auth collections, unused in every other auth collection. A check then a write is a race, so this
+ * first takes a lock on the case-folded id: concurrent creates of the same id, in any collection,
+ * run one after the other and the second sees the first.
+ */
+async function lockNewId(
+  trx: Executor,
+  deps: WriteDeps,
+  c: Collection,
+  id: string,
+): Promise<{ id: string; caseInsensitive: boolean; acrossAuth: boolean } | undefined> {
+  const pattern = c.fields.find((f) => f.name === 'id')?.pattern
+  const caseInsensitive = pattern !== DEFAULT_ID_PATTERN
+  const acrossAuth = c.type === 'auth'
+  if (id === '' || (!caseInsensitive && !acrossAuth)) return undefined
+  await deps.database.dialect.lockKey(trx, `record-id:${asciiLower(id)}`)
+  return { id, caseInsensitive, acrossAuth }
+}
+
+/** `validation_pk_invalid`: a record of `c` has this id up to (ASCII) case, as PocketBase's `COLLATE NOCASE`. */
+async function idTakenIgnoringCase(trx: Executor, c: Collection, id: string): Promise<boolean> {
+  const found = await trx
+    .selectFrom(c.name)
+    .select(sql`1`.as('taken'))
+    .where(sql`lower(${sql.ref('id')})`, '=', asciiLower(id))
+    .limit(1)
+    .executeTakeFirst()
+  return found !== undefined
+}
+
+/** `validation_invalid_auth_id`: auth record ids are unique across all auth collections (§3.1). */
+async function checkAuthIdUnique(
+  trx: Executor,
+  deps: WriteDeps,
+  c: Collection,
+  id: string,
+  message: string,
+): Promise<void> {
+  for (const other of deps.collections.all()) {
+    if (other.type !== 'auth' || other.id === c.id) continue
+    const found = await trx.selectFrom(other.name).select('id').where('id', '=', id).executeTakeFirst()
+    if (found)
+      throw badRequest(message, {
+        id: fieldError('validation_invalid_auth_id', 'Invalid or duplicated auth record id.'),
+      })
+  }
 }
 
 /** Every relation id must exist in its target collection (`validation_missing_rel_records`). */
@@ -263,20 +365,19 @@ const cannotBeBlank = () => fieldError('validation_required', 'Cannot be blank.'
 /**
  * PocketBase's auth form (`forms.RecordUpsert.validateFormFields`, §7.4): password + passwordConfirm
  * on create and whenever one of the password keys is sent (superusers included); without manager
- * access (only superusers for now) `verified` must keep its stored value (false on create), `email`
- * cannot change on update and a new password needs the matching oldPassword. The first failing
- * check of each key is reported.
+ * access (superusers, or the manageRule) `verified` must keep its stored value (false on create),
+ * `email` cannot change on update and a new password needs the matching oldPassword. The first
+ * failing check of each key is reported.
  */
 async function checkAuthForm(
   passwords: PasswordHasher,
   stored: RecordRow | undefined,
   body: Json,
   values: Record<string, unknown>,
-  su: boolean,
+  manage: boolean,
   errors: ValidationErrors,
 ): Promise<void> {
   const isNew = stored === undefined
-  const manage = su
   const password = formString(body.password)
   const confirm = formString(body.passwordConfirm)
   const old = formString(body.oldPassword)

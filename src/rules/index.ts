@@ -8,16 +8,25 @@
  * are known at compile time and compare like literals.
  */
 import { sql, type Expression, type SqlBool } from 'kysely'
-import { compileFilter, filterDialect, parseFilter, parseSort, type SortItem } from '../filter/index.js'
+import type { GalleyDialect } from '../db/index.js'
+import {
+  compileFilter,
+  filterDialect,
+  FilterError,
+  parseFilter,
+  parseSort,
+  type SortItem,
+} from '../filter/index.js'
 import type { Collection } from '../schema/index.js'
 import { Aliases } from './joins.js'
 import { RecordResolver } from './record-resolver.js'
 import type { RulesContext } from './rules-context.js'
-import type { CompileTarget, RuleEnv } from './request-context.js'
+import type { CompileTarget, RequestContext, RuleEnv } from './request-context.js'
 
 export type { CompileTarget, RequestContext, RequestContextName, RuleEnv } from './request-context.js'
 export type { SortItem } from '../filter/index.js'
 export { MAX_JSON_PATH_SEGMENTS, MAX_RELATION_HOPS } from './limits.js'
+export { hasSingleColumnUniqueIndex } from './unique-index.js'
 
 function context(env: RuleEnv): RulesContext {
   return {
@@ -71,4 +80,38 @@ export function ruleCondition(
   if (rule === null) return 'superusers'
   if (rule === '') return 'anyone'
   return compileRecordFilter(rule, { collection, privileged: true }, env) ?? sql<SqlBool>`FALSE`
+}
+
+/** A request that is no request: no auth, no body, so `@request.*` values are null (PocketBase's nil RequestInfo). */
+const NO_REQUEST: RequestContext = { method: '', headers: {}, query: {}, body: {}, context: 'default' }
+
+/**
+ * Compiles a rule of `collection` as the records API would (full privileges), other collections
+ * being looked up in `all` (the schema as it will be once saved), so unknown fields, bad
+ * `@collection` references and misplaced modifiers are found when the collection is saved
+ * (PocketBase's `checkRule`, pocketbase-api.md §7.4). Returns the compile error's message, or
+ * undefined when the rule compiles. Nothing runs: compiling only builds the SQL.
+ *
+ * @example
+ * ruleCompileError('author.nme = "x"', posts, [posts, users], dialect) // 'unknown field "author.nme" at 0'
+ */
+export function ruleCompileError(
+  rule: string,
+  collection: Collection,
+  all: readonly Collection[],
+  dialect: GalleyDialect,
+): string | undefined {
+  const findCollection = (idOrName: string) =>
+    all.find((c) => c.id === idOrName) ?? all.find((c) => c.name.toLowerCase() === idOrName.toLowerCase())
+  try {
+    compileRecordFilter(
+      rule,
+      { collection, privileged: true },
+      { findCollection, dialect, request: NO_REQUEST },
+    )
+    return undefined
+  } catch (err) {
+    if (err instanceof FilterError) return err.message
+    throw err
+  }
 }

@@ -13,7 +13,7 @@ import {
   type Json,
   type Logger,
 } from '../lib/index.js'
-import { COLLECTION_TYPES, type Collection, type CollectionType } from './collection.js'
+import { COLLECTION_TYPES, RULE_KEYS, type Collection, type CollectionType } from './collection.js'
 import { applyCollectionInput } from './collection-input.js'
 import { listCollections } from './collection-list.js'
 import {
@@ -30,6 +30,22 @@ import { validateCollection } from './validate-collection.js'
 /** Notification channel telling every instance to reload its collection cache. */
 export const COLLECTIONS_CHANNEL = 'galley_collections'
 
+/**
+ * Compiles one rule of `collection`, other collections looked up in `all` (the schema as it will be
+ * after the save); returns the compile error's message, or undefined. The compiler lives in rules/,
+ * above schema, so the composition root passes it in.
+ */
+export type RuleValidator = (
+  rule: string,
+  collection: Collection,
+  all: readonly Collection[],
+) => string | undefined
+
+export interface CollectionServiceOptions {
+  /** Without it only the rules' syntax is checked at save. */
+  readonly validateRule?: RuleValidator
+}
+
 interface Plan {
   readonly upserts: readonly { prev?: Collection | undefined; next: Collection }[]
   readonly deletes: readonly Collection[]
@@ -43,14 +59,16 @@ interface Plan {
 export class CollectionService {
   readonly #database: Database
   readonly #logger: Logger
+  readonly #validateRule: RuleValidator | undefined
   #byId = new Map<string, Collection>()
   #byName = new Map<string, Collection>()
   #unsubscribe: (() => void) | undefined
   readonly #refresh = serialRefresh(async () => this.#setCache(await readCollections(this.#database.db)))
 
-  constructor(database: Database, logger: Logger) {
+  constructor(database: Database, logger: Logger, options: CollectionServiceOptions = {}) {
     this.#database = database
     this.#logger = logger
+    this.#validateRule = options.validateRule
   }
 
   /** Loads the cache and starts following changes made by other instances. */
@@ -207,6 +225,7 @@ export class CollectionService {
           old: u.prev,
           all: universe.filter((c) => c.id !== u.next.id).concat(u.prev ? [u.prev] : []),
         })
+        this.#checkRules(u.next, universe, local)
         if (!local.empty) errors.merge(['collections', u.at], local.data)
       })
       return { upserts, deletes }
@@ -225,7 +244,29 @@ export class CollectionService {
     // would report fields by indexes shifted by the undecodable ones dropped.
     if (!next || !errors.empty) return undefined
     validateCollection(next, { old: prev, all: stored }, errors)
+    this.#checkRules(next, [...stored.filter((c) => c.id !== next.id), next], errors)
     return next
+  }
+
+  /**
+   * Every rule of `c` must compile against `all` (PocketBase's `checkRule`, §7.4): unknown fields,
+   * bad `@collection` references and modifiers are `validation_invalid_rule` when it is saved. The
+   * MFA rule only counts while MFA is enabled, as in PocketBase. A rule already refused (syntax,
+   * length) keeps that first error.
+   */
+  #checkRules(c: Collection, all: readonly Collection[], errors: ValidationErrors): void {
+    if (!this.#validateRule) return
+    const rules: [string[], string | null | undefined][] = RULE_KEYS.map((k) => [[k], c[k]])
+    if (c.type === 'auth') {
+      rules.push([['authRule'], c.authRule], [['manageRule'], c.manageRule])
+      if (c.mfa?.enabled) rules.push([['mfa', 'rule'], c.mfa.rule])
+    }
+    for (const [path, rule] of rules) {
+      if (!rule) continue
+      const reason = this.#validateRule(rule, c, all)
+      if (reason !== undefined)
+        errors.add(path, fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${reason}`))
+    }
   }
 
   #decode(input: Json, prev: Collection | undefined, errors: ValidationErrors): Collection | undefined {

@@ -27,3 +27,4 @@ export {
 } from './system-collections.js'
 export type { ModifierOp, ValueContext } from './field-type.js'
 export { parseBodyKey } from './body-key.js'
+export { DEFAULT_ID_PATTERN } from './fields/text.js'

@@ -23,6 +23,8 @@ const PARAMETER_TYPES: Record<ColumnKind, string> = {
 
 /** An arbitrary constant naming Galley's migration lock among advisory locks. */
 const MIGRATION_LOCK_KEY = 0x6a11e7
+/** The first half of keyed locks (`lockKey`); the two-int4 key space never meets the bigint one. */
+const KEYED_LOCK_SPACE = 0x6a11e8
 
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED',
@@ -104,6 +106,11 @@ export const postgresDialect: GalleyDialect = {
 
   async lockSchema(trx) {
     await sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`.execute(trx)
+  },
+
+  async lockKey(trx, key) {
+    // Keys hashing alike only wait for each other more often than needed.
+    await sql`SELECT pg_advisory_xact_lock(${KEYED_LOCK_SPACE}, hashtext(${key}))`.execute(trx)
   },
 
   async tableExists(db, table) {

@@ -74,6 +74,12 @@ export const sqliteDialect: GalleyDialect = {
     await sql`UPDATE "_migrations" SET "name" = "name" WHERE 0`.execute(trx)
   },
 
+  async lockKey(trx) {
+    // One writer at a time already: take the write lock now, so the check that follows sees the
+    // last committed state and nothing can commit before this transaction ends.
+    await sqliteDialect.lockSchema(trx)
+  },
+
   async tableExists(db, table) {
     const r = await sql<{
       n: number
