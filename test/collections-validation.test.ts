@@ -600,7 +600,7 @@ for (const { kind, skip } of DB_KINDS) {
         'members',
         () => ({ manageRule: '' }),
         { manageRule: 'validation_nil_or_not_empty_required' },
-        { messages: { manageRule: 'Must be null or a non-empty rule.' } },
+        { messages: { manageRule: 'Cannot be blank.' } },
       ),
       patch('invalid mfa rule', 'members', () => ({ mfa: { rule: '&&' } }), {
         'mfa.rule': 'validation_invalid_rule',

@@ -222,16 +222,25 @@ async function hasManageAccess(w: Written): Promise<boolean> {
 }
 
 /**
+ * The name of the CTE holding a would-be record. It must not be the table's own name: the rule's
+ * joins into the real table (`@request.auth.*` of a record of the same collection, self-relations,
+ * back-relations, `@collection.*`) would read the CTE instead. Collection names cannot contain
+ * `_via_`, so this never names a table, even cut to PostgreSQL's 63 bytes.
+ */
+const virtualRowName = (c: Collection) => `_via_new_${c.name}`
+
+/**
  * Whether `rule` holds for the record being written: update checks the stored record with
- * `@request.body` = the resolved body; create checks a virtual row (a CTE named after the
- * collection, so the rule's column references read the would-be record). 'superusers' for a null
+ * `@request.body` = the resolved body; create checks a virtual row, a CTE standing in for the
+ * collection (its columns read the would-be record, `verified` false). 'superusers' for a null
  * rule; false for a rule that does not compile.
  */
 async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'superusers'> {
   const { trx, c, values } = w
+  const scope = w.isNew ? { ...c, name: virtualRowName(c) } : c
   let cond
   try {
-    cond = ruleCondition(rule, c, w.env)
+    cond = ruleCondition(rule, scope, w.env)
   } catch (err) {
     if (err instanceof FilterError) return false
     throw err
@@ -250,14 +259,13 @@ async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'su
   }
   const columns = c.fields.map((f) => {
     const kind = columnKind(f)
-    // Rules see `verified` as false on create (§3.6).
     const value = d.encode(kind, f.name === 'verified' && c.type === 'auth' ? false : values[f.name])
     const type = d.parameterType(kind)
     return (type ? sql`CAST(${value} AS ${sql.raw(type)})` : sql`${value}`).as(f.name)
   })
   const ok = await trx
-    .with(c.name, (db) => db.selectNoFrom(columns))
-    .selectFrom(c.name)
+    .with(scope.name, (db) => db.selectNoFrom(columns))
+    .selectFrom(scope.name)
     .select(sql`1`.as('ok'))
     .where(cond)
     .executeTakeFirst()

@@ -141,10 +141,7 @@ function validateRules(c: Collection, ctx: ValidateContext, errors: ValidationEr
     }
   }
   if (c.type === 'auth' && c.manageRule === '')
-    errors.add(
-      ['manageRule'],
-      fieldError('validation_nil_or_not_empty_required', 'Must be null or a non-empty rule.'),
-    )
+    errors.add(['manageRule'], fieldError('validation_nil_or_not_empty_required', 'Cannot be blank.'))
   if (c.type === 'auth' && c.mfa && c.mfa.rule !== '') {
     try {
       parseFilter(c.mfa.rule)
