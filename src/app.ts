@@ -46,7 +46,12 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     await settings.start()
     const auth = new AuthService(database, collections)
     const superusers = new SuperuserService(database, collections)
-    const records = new RecordService(database, collections, { hash: hashPassword, verify: verifyPassword })
+    const records = new RecordService(
+      database,
+      collections,
+      { hash: hashPassword, verify: verifyPassword },
+      log,
+    )
     let server: FastifyInstance | undefined
     return {
       config,

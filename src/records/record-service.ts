@@ -1,6 +1,14 @@
 import { sql } from 'kysely'
 import { paginate, type Database, type Executor, type ListParams, type ListResult } from '../db/index.js'
-import { GalleyError, badRequest, isJsonObject, notFound, type Json } from '../lib/index.js'
+import {
+  GalleyError,
+  badRequest,
+  isJsonObject,
+  notFound,
+  silentLogger,
+  type Json,
+  type Logger,
+} from '../lib/index.js'
 import {
   compileRecordFilter,
   compileRecordSort,
@@ -10,7 +18,9 @@ import {
 } from '../rules/index.js'
 import type { Collection, CollectionService, RuleKey } from '../schema/index.js'
 import { FilterError } from '../filter/index.js'
-import { recordToJSON, type RecordJSON, type RecordRow } from './serialize.js'
+import { MANAGED, managedExpression, rowToJSON, type RecordJSON, type RecordRow } from './serialize.js'
+import { expandRecords, type ExpandEnv } from './expand.js'
+import { planExpand, type ExpandNode } from './expand-plan.js'
 import { deleteRecord } from './record-delete.js'
 import { isSuperuserRequest } from './request.js'
 import { saveRecord, type PasswordHasher } from './record-write.js'
@@ -31,11 +41,18 @@ export class RecordService {
   readonly #database: Database
   readonly #collections: CollectionService
   readonly #passwords: PasswordHasher
+  readonly #logger: Logger
 
-  constructor(database: Database, collections: CollectionService, passwords: PasswordHasher) {
+  constructor(
+    database: Database,
+    collections: CollectionService,
+    passwords: PasswordHasher,
+    logger: Logger = silentLogger,
+  ) {
     this.#database = database
     this.#collections = collections
     this.#passwords = passwords
+    this.#logger = logger
   }
 
   #deps(request: RequestContext) {
@@ -66,14 +83,72 @@ export class RecordService {
     return cond === 'anyone' ? undefined : cond
   }
 
-  #columns(c: Collection): string[] {
-    return c.fields.map((f) => `${c.name}.${f.name}`)
+  /** The columns `rowToJSON` reads: the fields, and whether the requester manages the row. */
+  #columns(c: Collection, env?: RuleEnv) {
+    const columns = c.fields.map((f) => `${c.name}.${f.name}`)
+    const managed = env && managedExpression(c, env)
+    return managed ? [...columns, managed.as(MANAGED)] : columns
   }
 
+  /** A stored row as this requester may see it (hidden fields, email visibility). */
   serialize(c: Collection, row: RecordRow, request: RequestContext): RecordJSON {
-    const su = isSuperuserRequest(request)
-    const self = request.auth?.collection.id === c.id && request.auth.record.id === row.id
-    return recordToJSON(this.#database.dialect, c, row, { showHidden: su, showEmail: su || self })
+    return rowToJSON(c, row, this.#env(request))
+  }
+
+  /** The relations `?expand=` asks for, checked before anything runs (limits: 400); undefined: none. */
+  #plan(c: Collection, request: RequestContext, opts: RecordOptions): ExpandNode[] | undefined {
+    if (!opts.expand) return undefined
+    const env = {
+      findCollection: (x: string) => this.#collections.find(x),
+      superuser: isSuperuserRequest(request),
+    }
+    const plan = planExpand(opts.expand, c, env)
+    return plan.length > 0 ? plan : undefined
+  }
+
+  #expand(
+    records: RecordJSON[],
+    plan: ExpandNode[],
+    request: RequestContext,
+    opts: RecordOptions,
+    overflow: ExpandEnv['overflow'],
+  ): Promise<void> {
+    return expandRecords(
+      {
+        executor: opts.executor ?? this.#database.db,
+        rules: this.#env({ ...request, context: 'expand' }),
+        superuser: isSuperuserRequest(request),
+        overflow,
+        logger: this.#logger,
+      },
+      records,
+      plan,
+    )
+  }
+
+  /** A saved row as the requester sees it, expanded: managers are asked of the database. */
+  async #saved(
+    c: Collection,
+    row: RecordRow,
+    request: RequestContext,
+    opts: RecordOptions,
+    plan?: ExpandNode[],
+  ) {
+    const env = this.#env(request)
+    const managed = managedExpression(c, env)
+    let visible = row
+    if (managed) {
+      const r = await (opts.executor ?? this.#database.db)
+        .selectFrom(c.name)
+        .select(managed.as(MANAGED))
+        .where(`${c.name}.id`, '=', row.id as string)
+        .executeTakeFirst()
+      visible = { ...row, ...r }
+    }
+    const json = rowToJSON(c, visible, env)
+    // the write is committed (or belongs to the caller's transaction): expanding never fails it
+    if (plan) await this.#expand([json], plan, request, opts, 'omit')
+    return json
   }
 
   async list(
@@ -92,6 +167,7 @@ export class RecordService {
           throw new GalleyError('FORBIDDEN', 'Only superusers can filter by @request.')
       }
     }
+    const plan = this.#plan(c, request, opts)
     const env = this.#env(request)
     const target = { collection: c, privileged: su }
     let base = (opts.executor ?? this.#database.db).selectFrom(c.name)
@@ -100,7 +176,7 @@ export class RecordService {
     try {
       const filter = compileRecordFilter(params.filter, target, env)
       if (filter) base = base.where(filter)
-      rows = base.select(this.#columns(c))
+      rows = base.select(this.#columns(c, env))
       for (const s of compileRecordSort(params.sort, target, env))
         rows = rows.orderBy(s.expression, s.modifiers)
     } catch (err) {
@@ -108,15 +184,27 @@ export class RecordService {
         throw badRequest(`Invalid filter or sort: ${err.message}`, undefined, err)
       throw err
     }
-    return paginate(base, rows, params, (row) => this.serialize(c, row as RecordRow, request))
+    const result = await paginate(base, rows, params, (row) => rowToJSON(c, row as RecordRow, env))
+    if (plan) await this.#expand(result.items, plan, request, opts, 'refuse')
+    return result
   }
 
-  /** The stored row if it exists and passes `rule` for this request; undefined otherwise. */
-  async find(c: Collection, id: string, key: RuleKey | undefined, request: RequestContext, ex?: Executor) {
+  /**
+   * The stored row if it exists and passes `rule` for this request; undefined otherwise. `visible`:
+   * with what `serialize` needs to show it to this requester (MANAGED).
+   */
+  async find(
+    c: Collection,
+    id: string,
+    key: RuleKey | undefined,
+    request: RequestContext,
+    ex?: Executor,
+    visible = false,
+  ) {
     const cond = key ? this.#gate(c, key, request) : undefined
     let q = (ex ?? this.#database.db)
       .selectFrom(c.name)
-      .select(this.#columns(c))
+      .select(this.#columns(c, visible ? this.#env(request) : undefined))
       .where(`${c.name}.id`, '=', id)
     if (cond) q = q.where(cond)
     return (await q.executeTakeFirst()) as RecordRow | undefined
@@ -128,9 +216,12 @@ export class RecordService {
     request: RequestContext,
     opts: RecordOptions = {},
   ): Promise<RecordJSON> {
-    const row = await this.find(c, id, 'viewRule', request, opts.executor)
+    const plan = this.#plan(c, request, opts)
+    const row = await this.find(c, id, 'viewRule', request, opts.executor, true)
     if (!row) throw notFound()
-    return this.serialize(c, row, request)
+    const json = this.serialize(c, row, request)
+    if (plan) await this.#expand([json], plan, request, opts, 'refuse')
+    return json
   }
 
   async create(
@@ -142,11 +233,12 @@ export class RecordService {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
     this.#gate(c, 'createRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to create record.')
+    const plan = this.#plan(c, request, opts)
     const row = await this.#database.transaction(
       (trx) => saveRecord(trx, this.#deps(request), c, undefined, body as Json),
       opts.executor,
     )
-    return this.serialize(c, row, request)
+    return this.#saved(c, row, request, opts, plan)
   }
 
   async update(
@@ -159,6 +251,7 @@ export class RecordService {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
     this.#gate(c, 'updateRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to update record.')
+    const plan = this.#plan(c, request, opts)
     const row = await this.#database.transaction(async (trx) => {
       // Take the row's write lock before reading it: otherwise, on PostgreSQL, concurrent updates
       // read the same stored value and modifiers (`views+`) lose each other's increments.
@@ -171,7 +264,7 @@ export class RecordService {
       if (!stored) throw notFound()
       return saveRecord(trx, this.#deps(request), c, stored, body as Json)
     }, opts.executor)
-    return this.serialize(c, row, request)
+    return this.#saved(c, row, request, opts, plan)
   }
 
   async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
