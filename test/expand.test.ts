@@ -16,6 +16,7 @@ import {
   type RecordJSON,
   MAX_BACK_RELATION_EXPAND,
   MAX_EXPAND_DEPTH,
+  MAX_EXPAND_IDS_PER_QUERY,
   MAX_EXPAND_LENGTH,
   MAX_EXPAND_RECORDS,
   MAX_EXPAND_RELATIONS,
@@ -636,13 +637,17 @@ for (const { kind, skip } of DB_KINDS) {
     })
 
     describe('cost', () => {
+      const counter = new QueryCounter()
+      /** The records service over the same database, counting its queries. */
+      const countingService = () =>
+        new RecordService(
+          { ...g.galley.database, db: g.galley.database.db.withPlugin(counter) },
+          g.galley.collections,
+          { hash: hashPassword, verify: verifyPassword },
+        )
+
       it('an expanded list costs one query per relation path, whatever the number of records', async () => {
-        const counter = new QueryCounter()
-        const database = { ...g.galley.database, db: g.galley.database.db.withPlugin(counter) }
-        const service = new RecordService(database, g.galley.collections, {
-          hash: hashPassword,
-          verify: verifyPassword,
-        })
+        const service = countingService()
         const posts = service.collection('posts')
         const extra = Array.from({ length: 30 }, (_, i) => ({
           id: newId('qc', i),
@@ -688,6 +693,34 @@ for (const { kind, skip } of DB_KINDS) {
         expect(counter.count).toBe(2)
         await g.galley.database.db.deleteFrom('comments').where('body', 'in', ['x', 'y']).execute()
         await g.galley.database.db.deleteFrom('posts').where('title', 'like', 'qc%').execute()
+      })
+      it(`binds ${MAX_EXPAND_IDS_PER_QUERY} ids to one query, more in the next`, async () => {
+        const service = countingService()
+        const posts = Array.from({ length: MAX_EXPAND_IDS_PER_QUERY + 1 }, (_, i) => ({
+          id: newId('ch', i),
+          title: 'chunk',
+        }))
+        // stored in reverse: the expanded order must follow the stored ids, not the table
+        const all = posts.map((p) => p.id).reverse()
+        const enc = (list: string[]) => g.galley.database.dialect.encode('jsonArray', list)
+        await insert('posts', posts)
+        await insert('bulk', [
+          { id: newId('chunkat', 0), name: 'at', items: enc(all.slice(0, MAX_EXPAND_IDS_PER_QUERY)) },
+          { id: newId('chunkover', 0), name: 'over', items: enc(all) },
+        ])
+        const bulk = service.collection('bulk')
+        const view = async (id: string) => {
+          counter.count = 0
+          const r = await service.view(bulk, id, GUEST, { expand: 'items' })
+          return { queries: counter.count, items: ((r.expand as Json).items as Json[]).map((p) => p.id) }
+        }
+        expect(await view(newId('chunkat', 0))).toEqual({
+          queries: 2,
+          items: all.slice(0, MAX_EXPAND_IDS_PER_QUERY),
+        })
+        expect(await view(newId('chunkover', 0))).toEqual({ queries: 3, items: all })
+        await g.galley.database.db.deleteFrom('bulk').execute()
+        await g.galley.database.db.deleteFrom('posts').where('title', '=', 'chunk').execute()
       })
     })
 
