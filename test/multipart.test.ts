@@ -5,7 +5,6 @@
  * is not there yet), malformed bodies and the limits.
  */
 import type PocketBase from 'pocketbase'
-import { ClientResponseError } from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_BODY_BYTES } from '../src/lib/index.js'
 import { MAX_FORM_VALUES_BYTES, MAX_MULTIPART_FILES, MAX_MULTIPART_PARTS } from '../src/http/multipart.js'
@@ -17,6 +16,7 @@ import {
   type RunningGalley,
   type TestStore,
 } from './helpers/galley.js'
+import { sdkFailure as failure } from './helpers/sdk-failure.js'
 
 type Json = Record<string, unknown>
 
@@ -62,16 +62,6 @@ async function send(
   const json = text === '' ? {} : (JSON.parse(text) as Json)
   if (res.status >= 400) expect(json.status).toBe(res.status)
   return { status: res.status, body: json }
-}
-
-async function failure(p: Promise<unknown>): Promise<{ status: number; message: string; data: Json }> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  )
-  if (!(err instanceof ClientResponseError)) throw new Error(`expected an API error, got ${String(err)}`)
-  const body = err.response as { message: string; data: Json }
-  return { status: err.status, message: body.message, data: body.data }
 }
 
 for (const { kind, skip } of DB_KINDS) {
