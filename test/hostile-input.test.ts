@@ -85,6 +85,7 @@ const POSTS: readonly { n: number; title: string; views: number; meta?: unknown;
 ]
 const ALL = POSTS.map((p) => pid(p.n))
 const P = (...ns: number[]) => ns.map(pid)
+const C = (...ns: number[]) => ns.map(cid)
 /** Posts matching a predicate of the seed, in insertion order. */
 const where = (f: (p: (typeof POSTS)[number]) => boolean) => POSTS.filter(f).map((p) => pid(p.n))
 
@@ -110,6 +111,19 @@ const keysOf = (body: ListBody) => body.items.map((i) => Object.keys(i).sort())
 const eachHas = (keys: string[]) => (body: ListBody) => {
   expect(body.items.length).toBeGreaterThan(0)
   expect(keysOf(body)).toEqual(body.items.map(() => keys))
+}
+/** The id (or ids) expanded under `key` on a record, undefined when not expanded. */
+function expanded(item: Json, key: string): string | string[] | undefined {
+  const v = (item.expand as Json | undefined)?.[key]
+  if (v === undefined) return undefined
+  return Array.isArray(v) ? v.map((r: Json) => r.id as string) : ((v as Json).id as string)
+}
+/** How many `expand` levels are nested below a record. */
+function expandDepth(item: unknown): number {
+  const e = (item as Json | undefined)?.expand as Json | undefined
+  if (!e) return 0
+  const children = Object.values(e).flatMap((v) => (Array.isArray(v) ? v : [v]))
+  return 1 + Math.max(0, ...children.map(expandDepth))
 }
 const noExpand = (body: ListBody) => {
   for (const item of body.items) expect(item).not.toHaveProperty('expand')
@@ -427,6 +441,49 @@ const CASES: readonly Case[] = [
   },
   { name: 'expand: dots only', query: { expand: '...' }, expect: ok(ALL, { check: noExpand }) },
 
+  // users' viewRule (own record) hides every author from a guest.
+  {
+    name: 'expand: a relation the guest may not view',
+    query: { expand: 'author' },
+    expect: ok(ALL, { check: (b) => expect(b.items.filter((i) => expanded(i, 'author'))).toEqual([]) }),
+  },
+  {
+    name: 'expand: a forward relation',
+    collection: 'comments',
+    query: { expand: 'post' },
+    expect: ok(C(1, 2), { check: (b) => expect(b.items.map((i) => expanded(i, 'post'))).toEqual(P(1, 2)) }),
+  },
+  {
+    name: 'expand: a back-relation',
+    query: { expand: 'comments_via_post', sort: '@rowid' },
+    expect: {
+      status: 200,
+      ids: ALL,
+      check: (b) =>
+        expect(b.items.map((i) => expanded(i, 'comments_via_post'))).toEqual(
+          ALL.map((id) => (id === pid(1) ? [cid(1)] : id === pid(2) ? [cid(2)] : undefined)),
+        ),
+    },
+  },
+  {
+    name: 'expand: a cycle 8 levels deep stops at 6',
+    collection: 'comments',
+    query: { expand: 'post.comments_via_post.'.repeat(4).slice(0, -1), filter: `id = "${cid(1)}"` },
+    expect: ok(C(1), { check: (b) => expect(expandDepth(b.items[0])).toBe(6) }),
+  },
+  {
+    name: 'expand: the same path repeated',
+    collection: 'comments',
+    query: { expand: 'post,post, post ,post.comments_via_post,post' },
+    expect: ok(C(1, 2), { check: (b) => expect(b.items.map((i) => expanded(i, 'post'))).toEqual(P(1, 2)) }),
+  },
+  {
+    name: 'expand: hidden fields of expanded records stay hidden',
+    collection: 'comments',
+    query: { expand: 'post.comments_via_post', fields: 'id,secret,expand.post.secret,expand.post.expand' },
+    expect: ok(C(1, 2)),
+  },
+  { name: 'expand: 4,097 characters', query: { expand: `author,${'a'.repeat(4090)}` }, expect: bad },
   // -- fields (§5.3)
   { name: 'fields: id', query: { fields: 'id' }, expect: ok(ALL, { check: eachHas(['id']) }) },
   {
