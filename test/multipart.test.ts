@@ -51,13 +51,16 @@ const sizeWith = (parts: readonly Part[], extra: Omit<Part, 'value'>, n: number)
 async function send(
   url: string,
   body: Buffer | string,
-  opts: { method?: string; type?: string; token?: string } = {},
+  opts: { method?: string; type?: string; token?: string; chunked?: boolean } = {},
 ): Promise<{ status: number; body: Json }> {
   const headers: Record<string, string> = {
     'content-type': opts.type ?? `multipart/form-data; boundary=${BOUNDARY}`,
   }
   if (opts.token) headers.authorization = opts.token
-  const res = await fetch(url, { method: opts.method ?? 'POST', headers, body })
+  // Chunked: no Content-Length, so the limit is met while reading.
+  const payload = opts.chunked ? new Blob([body]).stream() : body
+  const init = { method: opts.method ?? 'POST', headers, body: payload, duplex: 'half' }
+  const res = await fetch(url, init as RequestInit)
   const text = await res.text()
   const json = text === '' ? {} : (JSON.parse(text) as Json)
   if (res.status >= 400) expect(json.status).toBe(res.status)
@@ -239,8 +242,12 @@ for (const { kind, skip } of DB_KINDS) {
         const ok = await send(records, at)
         expect([ok.status, ok.body.message]).toEqual([400, UNSUPPORTED_FILES])
         const over = multipart([...parts, { ...file, value: Buffer.alloc(n + 1, 120) }])
-        const res = await send(records, over)
-        expect([res.status, res.body.message]).toEqual([413, 'Request entity too large.'])
+        for (const chunked of [false, true]) {
+          const res = await send(records, over, { chunked })
+          expect([chunked, res.status, res.body.message]).toEqual([chunked, 413, 'Request entity too large.'])
+        }
+        const chunkedAt = await send(records, at, { chunked: true })
+        expect([chunkedAt.status, chunkedAt.body.message]).toEqual([400, UNSUPPORTED_FILES])
       })
 
       it(`allows ${MAX_FORM_VALUES_BYTES} bytes of values and refuses one more with a 413`, async () => {

@@ -155,8 +155,12 @@ export function registerBodyParsers(app: FastifyInstance): void {
   app.addContentTypeParser(
     'multipart/form-data',
     async (req: FastifyRequest, payload: NodeJS.ReadableStream) => {
-      if (req.headers['content-length'] === '0') return {}
-      const form = await readMultipart(payload, String(req.headers['content-type']), routeBodyLimit(req))
+      const declared = Number(req.headers['content-length'])
+      if (declared === 0) return {}
+      const limit = routeBodyLimit(req)
+      // As Fastify's own parsers do: a declared length past the limit is refused before reading.
+      if (declared > limit) throw new GalleyError('TOO_LARGE')
+      const form = await readMultipart(payload, String(req.headers['content-type']), limit)
       rejectFileUploads(form.files)
       return formBody(form.values)
     },
