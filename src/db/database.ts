@@ -1,5 +1,5 @@
 import type { Logger } from '../lib/index.js'
-import type { Executor, GalleyDialect } from './dialect.js'
+import type { Executor, GalleyDialect, SelectColumn } from './dialect.js'
 
 export type Durability = 'normal' | 'full'
 
@@ -30,6 +30,13 @@ export interface Database {
   subscribe(channel: string, fn: (payload: string) => void, onReconnect?: () => void): () => void
   /** Publishes on `channel`; with a PostgreSQL transaction, delivery happens at its commit. */
   publish(channel: string, payload: string, executor?: Executor): Promise<void>
+  /**
+   * The columns of one SELECT (view collections), seen from inside `trx` and without writing
+   * anything: names, the table column each reads unchanged where the database can tell, and types.
+   * Throws the database's error (syntax, unknown names) or one saying the text is not exactly one
+   * read-only SELECT.
+   */
+  describeSelect(trx: Executor, query: string): Promise<SelectColumn[]>
   close(): Promise<void>
 }
 

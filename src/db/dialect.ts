@@ -27,6 +27,16 @@ export interface IndexInfo {
   readonly unique: boolean
 }
 
+/** One column of a SELECT, as the database describes it without running the query. */
+export interface SelectColumn {
+  readonly name: string
+  /** The table and column the value is read from unchanged, where the database can tell. */
+  readonly table?: string | undefined
+  readonly column?: string | undefined
+  /** The type the database gives the column, lower-cased; '' when it has none (SQLite expressions). */
+  readonly type: string
+}
+
 /** What a database error means to the API. */
 export type ErrorClass =
   | { readonly kind: 'unique'; readonly columns: readonly string[] }
@@ -79,4 +89,14 @@ export interface GalleyDialect {
   listColumns(db: Executor, table: string): Promise<ColumnInfo[]>
   listIndexes(db: Executor, table: string): Promise<IndexInfo[]>
   classifyError(err: unknown): ErrorClass
+  /**
+   * The select-list expression a view column of `kind` is read through (`quotedRef` is the column
+   * of the user's query, `type` what `describeSelect` said of it), so the view column stores and
+   * compares like a record column of that kind: ids as text, JSON as valid JSON.
+   */
+  viewColumn(kind: ColumnKind, quotedRef: string, type: string): string
+  /** DDL dropping a view if it exists (PostgreSQL: with the views built on it, `CASCADE`). */
+  dropView(quotedName: string): string
+  /** Makes the rest of the transaction read-only where the database can (PostgreSQL). */
+  readOnly(trx: Executor): Promise<void>
 }

@@ -6,6 +6,7 @@ export type {
   ErrorClass,
   GalleyDialect,
   IndexInfo,
+  SelectColumn,
 } from './dialect.js'
 export { openDatabase, type Database, type DatabaseOptions, type Durability } from './database.js'
 export { runMigrations, appliedMigrations, type Migration } from './migrations.js'

@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect, sql } from 'kysely'
 import pg from 'pg'
 import { transactionRunner, type Database, type DatabaseOptions } from './database.js'
+import { describePostgresSelect, instrumentClient } from './describe-postgres.js'
 import { postgresDialect } from './dialects/postgres.js'
 import { PgListener } from './pg-listener.js'
 
@@ -33,6 +34,7 @@ export async function openPostgres(options: DatabaseOptions): Promise<Database> 
   // event is unhandled and kills the process. The query itself fails with the error (a 503).
   pool.on('connect', (client) => {
     client.on('error', (err) => options.logger.debug({ err: err.message }, 'postgres connection lost'))
+    instrumentClient(client)
   })
   const db = new Kysely<Record<string, never>>({ dialect: new PostgresDialect({ pool }) })
   const listener = new PgListener(options.url!, options.logger)
@@ -45,6 +47,7 @@ export async function openPostgres(options: DatabaseOptions): Promise<Database> 
     async publish(channel, payload, executor) {
       await sql`SELECT pg_notify(${channel}, ${payload})`.execute(executor ?? db)
     },
+    describeSelect: describePostgresSelect,
     async close() {
       await listener.close()
       await db.destroy()

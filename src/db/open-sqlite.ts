@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import BetterSqlite3 from 'better-sqlite3'
 import { Kysely, SqliteDialect } from 'kysely'
 import { transactionRunner, type Database, type DatabaseOptions, type Durability } from './database.js'
+import { sqliteSelectDescriber } from './describe-sqlite.js'
 import { sqliteDialect } from './dialects/sqlite.js'
 import { withStatementCache } from './statement-cache.js'
 
@@ -45,6 +46,7 @@ export async function openSqlite(options: DatabaseOptions): Promise<Database> {
       // Callers publish after their commit; emit on the next tick so listeners never run inside it.
       setImmediate(() => bus.emit(channel, payload))
     },
+    describeSelect: sqliteSelectDescriber(main),
     async close() {
       await aux.destroy()
       await db.destroy()

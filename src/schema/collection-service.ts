@@ -26,6 +26,7 @@ import { scaffoldCollection } from './defaults.js'
 import { collectionToJSON } from './serialize.js'
 import { dropTable, syncTable } from './table-sync.js'
 import { validateCollection } from './validate-collection.js'
+import { buildViews, dropViews, dryRunView, type DryRunResult, type ViewJob } from './view-sync.js'
 
 /** Notification channel telling every instance to reload its collection cache. */
 export const COLLECTIONS_CHANNEL = 'galley_collections'
@@ -47,8 +48,18 @@ export interface CollectionServiceOptions {
 }
 
 interface Plan {
-  readonly upserts: readonly { prev?: Collection | undefined; next: Collection }[]
+  /** `at`: the collection's index in an import, where its errors are reported. */
+  readonly upserts: readonly { prev?: Collection | undefined; next: Collection; at?: number }[]
   readonly deletes: readonly Collection[]
+}
+
+interface ViewPlan {
+  /** Stored views dropped before any table changes. */
+  readonly drop: readonly Collection[]
+  /** Views (re)built after the tables, with their import index. */
+  readonly jobs: readonly (ViewJob & { readonly at?: number | undefined })[]
+  /** The schema as it will be, which view queries are read against. */
+  readonly universe: readonly Collection[]
 }
 
 /**
@@ -221,6 +232,8 @@ export class CollectionService {
           )
       }
       upserts.forEach((u) => {
+        // A view is validated once its fields are inferred (#settleViews).
+        if (u.next.type === 'view') return
         const local = validateCollection(u.next, {
           old: u.prev,
           all: universe.filter((c) => c.id !== u.next.id).concat(u.prev ? [u.prev] : []),
@@ -243,6 +256,8 @@ export class CollectionService {
     // Like a body PocketBase cannot unmarshal, values of the wrong JSON type stop here: validation
     // would report fields by indexes shifted by the undecodable ones dropped.
     if (!next || !errors.empty) return undefined
+    // A view is validated once its fields are inferred from its query (#settleViews).
+    if (next.type === 'view') return next
     validateCollection(next, { old: prev, all: stored }, errors)
     this.#checkRules(next, [...stored.filter((c) => c.id !== next.id), next], errors)
     return next
@@ -256,17 +271,34 @@ export class CollectionService {
    */
   #checkRules(c: Collection, all: readonly Collection[], errors: ValidationErrors): void {
     if (!this.#validateRule) return
-    const rules: [string[], string | null | undefined][] = RULE_KEYS.map((k) => [[k], c[k]])
-    if (c.type === 'auth') {
-      rules.push([['authRule'], c.authRule], [['manageRule'], c.manageRule])
-      if (c.mfa?.enabled) rules.push([['mfa', 'rule'], c.mfa.rule])
-    }
-    for (const [path, rule] of rules) {
-      if (!rule) continue
+    for (const [path, rule] of rulesOf(c)) {
       const reason = this.#validateRule(rule, c, all)
       if (reason !== undefined)
         errors.add(path, fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${reason}`))
     }
+  }
+
+  /**
+   * A change must not break the rules of the collections it leaves alone (a field, relation or
+   * collection they name removed or renamed): PocketBase lets those fail at request time, Galley
+   * refuses the change and names them. Rules that did not compile before are not its doing.
+   */
+  #checkOtherRules(stored: readonly Collection[], p: Plan, message: string): void {
+    const validate = this.#validateRule
+    if (!validate) return
+    const touched = new Set([...p.upserts.map((u) => u.next.id), ...p.deletes.map((c) => c.id)])
+    const after = [...stored.filter((c) => !touched.has(c.id)), ...p.upserts.map((u) => u.next)]
+    const broken: string[] = []
+    for (const c of stored) {
+      if (touched.has(c.id)) continue
+      for (const [path, rule] of rulesOf(c)) {
+        const reason = validate(rule, c, after)
+        if (reason !== undefined && validate(rule, c, stored) === undefined)
+          broken.push(`${c.name}.${path.join('.')} (${reason})`)
+      }
+    }
+    if (broken.length > 0)
+      throw badRequest(`${message} Rules of other collections would break: ${broken.join(', ')}.`)
   }
 
   #decode(input: Json, prev: Collection | undefined, errors: ValidationErrors): Collection | undefined {
@@ -308,27 +340,23 @@ export class CollectionService {
       const errors = new ValidationErrors()
       const p = plan(stored, errors)
       errors.throwIfAny(message)
-      for (const { prev, next } of p.upserts) {
+      this.#checkOtherRules(stored, p, message)
+      // Views go first and come back last: PostgreSQL refuses to change a table a view reads, and
+      // a view's fields come from the tables as they will be.
+      const views = planViews(stored, p)
+      await dropViews(trx, db.dialect, views.drop)
+      const tables = p.upserts.filter((u) => u.next.type !== 'view')
+      for (const { prev, next } of tables) {
         if (prev) await updateCollectionRow(trx, db.dialect, next)
         else await insertCollection(trx, db.dialect, next)
       }
       for (const c of p.deletes) {
         await deleteCollectionRow(trx, c.id)
-        await dropTable(trx, db.dialect, c)
+        await this.#ddl(message, c, () => dropTable(trx, db.dialect, c))
       }
-      for (const { prev, next } of p.upserts) {
-        try {
-          await syncTable(trx, db.dialect, prev, next)
-        } catch (err) {
-          if (db.dialect.classifyError(err).kind === 'unavailable') throw err
-          this.#logger.warn({ err: (err as Error).message, collection: next.name }, 'table sync failed')
-          throw badRequest(
-            `${message.replace(/\.$/, '')}. Raw error: ${(err as Error).message}`,
-            undefined,
-            err,
-          )
-        }
-      }
+      for (const { prev, next } of tables)
+        await this.#ddl(message, next, () => syncTable(trx, db.dialect, prev, next))
+      await this.#settleViews(trx, message, p, views)
       result = p.upserts.map((u) => u.next)
       await db.publish(COLLECTIONS_CHANNEL, 'changed', trx)
       if (!executor?.isTransaction) return
@@ -337,6 +365,96 @@ export class CollectionService {
     if (!executor?.isTransaction) await this.reload()
     return result
   }
+
+  /** One DDL step: the database refusing it (not being unreachable) is a 400 quoting its reason. */
+  async #ddl(message: string, c: Collection, step: () => Promise<void>): Promise<void> {
+    try {
+      await step()
+    } catch (err) {
+      if (this.#database.dialect.classifyError(err).kind === 'unavailable') throw err
+      this.#logger.warn({ err: (err as Error).message, collection: c.name }, 'table sync failed')
+      throw badRequest(`${message.replace(/\.$/, '')}. Raw error: ${(err as Error).message}`, undefined, err)
+    }
+  }
+
+  /**
+   * Builds the planned views (§6.6) and writes their `_collections` rows: a requested view is
+   * validated with its inferred fields (errors on its own keys); a stored view that can no longer be
+   * built fails the whole change, naming it; a rebuilt view whose inferred fields changed (a field of
+   * a collection it reads) is saved with them.
+   */
+  async #settleViews(trx: Executor, message: string, p: Plan, views: ViewPlan): Promise<void> {
+    if (views.jobs.length === 0) return
+    const db = this.#database
+    const { universe } = views
+    const failures = await buildViews(db, trx, views.jobs, universe, (job, errors) => {
+      const all = universe.filter((c) => c.id !== job.next.id).concat(job.prev ? [job.prev] : [])
+      validateCollection(job.next, { old: job.prev, all }, errors)
+      this.#checkRules(job.next, universe, errors)
+    })
+    const errors = new ValidationErrors()
+    const broken: string[] = []
+    for (const f of failures) {
+      const at = views.jobs.find((j) => j.next === f.job.next)?.at
+      if (f.job.requested) errors.merge(at === undefined ? [] : ['collections', at], f.errors.data)
+      else broken.push(`"${f.job.next.name}" (${f.reason})`)
+    }
+    errors.throwIfAny(message)
+    if (broken.length > 0) {
+      if (p.upserts.length === 0)
+        throw badRequest(
+          `Failed to delete collection due to existing view references: ${failures.map((f) => f.job.next.name).join(', ')}.`,
+        )
+      throw badRequest(`${message} It would break the view collection ${broken.join(', ')}.`)
+    }
+    for (const job of views.jobs) {
+      if (job.requested) {
+        if (job.prev) await updateCollectionRow(trx, db.dialect, job.next)
+        else await insertCollection(trx, db.dialect, job.next)
+      } else if (JSON.stringify(job.next.fields) !== JSON.stringify(job.prev?.fields)) {
+        job.next.updated = nowDateTime()
+        await updateCollectionRow(trx, db.dialect, job.next)
+      }
+    }
+  }
+
+  /** `POST /api/collections/meta/dry-run-view`: a view query's fields and sample records; nothing is saved. */
+  dryRunView(input: unknown): Promise<DryRunResult> {
+    return dryRunView(this.#database, this.all(), isObject(input) ? input.query : undefined)
+  }
+}
+
+/**
+ * Which views to (re)build. Changing or deleting a collection may break any view, and PostgreSQL
+ * refuses to alter a table a view reads: then every view is dropped first and rebuilt after the
+ * tables, in the same transaction. Creating collections leaves the stored views alone.
+ */
+function planViews(stored: readonly Collection[], p: Plan): ViewPlan {
+  const deleted = new Set(p.deletes.map((c) => c.id))
+  const upserted = new Map(p.upserts.map((u) => [u.next.id, u]))
+  const rebuildAll = p.deletes.length > 0 || p.upserts.some((u) => u.prev)
+  const kept = stored
+    .filter((c) => !deleted.has(c.id) && !upserted.has(c.id))
+    .map((c) => (rebuildAll && c.type === 'view' ? structuredClone(c) : c))
+  const universe = [...kept, ...p.upserts.map((u) => u.next)]
+  const jobs = universe
+    .filter((c) => c.type === 'view' && (rebuildAll || upserted.has(c.id)))
+    .map((next) => {
+      const u = upserted.get(next.id)
+      if (u) return { next, prev: u.prev, at: u.at, requested: true }
+      return { next, prev: stored.find((s) => s.id === next.id), requested: false }
+    })
+  return { drop: rebuildAll ? stored.filter((c) => c.type === 'view') : [], jobs, universe }
+}
+
+/** The non-empty rules of `c` by path: the API rules, and for auth the auth, manage and (enabled) MFA rules. */
+function rulesOf(c: Collection): [string[], string][] {
+  const rules: [string[], string | null | undefined][] = RULE_KEYS.map((k) => [[k], c[k]])
+  if (c.type === 'auth') {
+    rules.push([['authRule'], c.authRule], [['manageRule'], c.manageRule])
+    if (c.mfa?.enabled) rules.push([['mfa', 'rule'], c.mfa.rule])
+  }
+  return rules.filter((r): r is [string[], string] => typeof r[1] === 'string' && r[1] !== '')
 }
 
 function findIn(list: readonly Collection[], idOrName: string): Collection | undefined {

@@ -44,6 +44,7 @@ export async function syncTable(
   prev: Collection | undefined,
   next: Collection,
 ): Promise<void> {
+  // Views are built by view-sync.ts, after every table is in place.
   if (next.type === 'view') return
   const q = (n: string) => d.quoteIdentifier(n)
 
@@ -106,7 +107,7 @@ export async function syncTable(
 
 export async function dropTable(trx: Executor, d: GalleyDialect, c: Collection): Promise<void> {
   if (c.type === 'view') {
-    await exec(trx, `DROP VIEW IF EXISTS ${d.quoteIdentifier(c.name)}`)
+    await exec(trx, d.dropView(d.quoteIdentifier(c.name)))
     return
   }
   await exec(trx, `DROP TABLE IF EXISTS ${d.quoteIdentifier(c.name)}`)

@@ -1,6 +1,7 @@
 import { parseFilter } from '../filter/index.js'
 import {
   fieldError,
+  type FieldError,
   MAX_COLLECTION_ID_LENGTH,
   MAX_COLLECTION_NAME_LENGTH,
   MAX_FIELD_NAME_LENGTH,
@@ -8,11 +9,12 @@ import {
   MAX_RULE_LENGTH,
   ValidationErrors,
 } from '../lib/index.js'
-import { RULE_KEYS, TOKEN_KINDS, type Collection } from './collection.js'
+import { RULE_KEYS, TOKEN_KINDS, type Collection, type CollectionType } from './collection.js'
 import { hasSingleColumnUniqueIndex } from './collection-input.js'
 import type { FieldContext } from './field-type.js'
 import { FIELD_TYPES } from './fields/index.js'
 import { formatIndexStatement, parseIndexStatement, validateIndexColumns } from './index-statement.js'
+import { viewQueryProblem } from './view-query.js'
 
 const NAME = /^\w+$/
 /** Tables Galley itself owns: no collection may take their names. */
@@ -30,6 +32,21 @@ const RESERVED_AUTH_FIELD_NAMES = new Set(['passwordconfirm', 'oldpassword'])
 /** Token durations: 10 s to about 3 years, as PocketBase allows. */
 const MIN_TOKEN_DURATION = 10
 const MAX_TOKEN_DURATION = 94_670_856
+
+/** Why `name` cannot name a field of a `type` collection (blank, not `\w+`, too long, reserved), or undefined. */
+export function fieldNameError(name: string, type: CollectionType): FieldError | undefined {
+  if (name === '') return fieldError('validation_required', 'Cannot be blank.')
+  if (!NAME.test(name) || name.length > MAX_FIELD_NAME_LENGTH)
+    return fieldError('validation_field_name_invalid', 'Must be 1 to 63 letters, digits or underscores.')
+  const lower = name.toLowerCase()
+  if (
+    RESERVED_FIELD_NAMES.has(lower) ||
+    name.includes('_via_') ||
+    (type === 'auth' && RESERVED_AUTH_FIELD_NAMES.has(lower))
+  )
+    return fieldError('validation_reserved_field_name', 'The field name is reserved.')
+  return undefined
+}
 
 export interface ValidateContext {
   /** The stored collection being updated; undefined on create. */
@@ -59,16 +76,17 @@ export function validateCollection(
   validateIndexes(c, others, errors)
   if (c.type === 'auth') validateAuthOptions(c, errors)
   if (c.type === 'view') {
-    errors.add(
-      ['viewQuery'],
-      fieldError(
-        'validation_invalid_view_query',
-        'View collections are not supported yet by this Galley version.',
-      ),
-    )
+    const query = c.viewQuery ?? ''
+    const problem = viewQueryProblem(query)
+    if (query.trim() === '') errors.add(['viewQuery'], fieldError('validation_required', 'Cannot be blank.'))
+    else if (problem) errors.add(['viewQuery'], invalidViewQuery(problem))
   }
   return errors
 }
+
+/** PocketBase's error for a view query the database or the field inference refused. */
+export const invalidViewQuery = (reason: string): FieldError =>
+  fieldError('validation_invalid_view_query', `Invalid query - ${reason}`)
 
 function validateIdentity(
   c: Collection,
@@ -182,18 +200,8 @@ function validateFields(
   const ids = new Map<string, number>()
   c.fields.forEach((f, i) => {
     const at = (key: string) => ['fields', i, key] as const
-    if (f.name === '') errors.add(at('name'), fieldError('validation_required', 'Cannot be blank.'))
-    else if (!NAME.test(f.name) || f.name.length > MAX_FIELD_NAME_LENGTH)
-      errors.add(
-        at('name'),
-        fieldError('validation_field_name_invalid', 'Must be 1 to 63 letters, digits or underscores.'),
-      )
-    else if (
-      RESERVED_FIELD_NAMES.has(f.name.toLowerCase()) ||
-      f.name.includes('_via_') ||
-      (c.type === 'auth' && RESERVED_AUTH_FIELD_NAMES.has(f.name.toLowerCase()))
-    )
-      errors.add(at('name'), fieldError('validation_reserved_field_name', 'The field name is reserved.'))
+    const nameError = fieldNameError(f.name, c.type)
+    if (nameError) errors.add(at('name'), nameError)
     else if (names.has(f.name.toLowerCase()))
       errors.add(
         at('name'),

@@ -171,4 +171,26 @@ export const postgresDialect: GalleyDialect = {
       return { kind: 'unavailable' }
     return { kind: 'other' }
   },
+
+  viewColumn(kind, ref, type) {
+    switch (kind) {
+      // "C" like record columns, whatever the expression's own collation.
+      case 'text':
+        return type === 'text' ? `${ref} COLLATE "C"` : `CAST(${ref} AS TEXT) COLLATE "C"`
+      case 'number':
+        return type === 'double precision' ? ref : `CAST(${ref} AS DOUBLE PRECISION)`
+      case 'bool':
+        return type === 'boolean' ? ref : `CAST(${ref} AS BOOLEAN)`
+      default:
+        if (type === 'jsonb') return ref
+        return type === 'json' ? `CAST(${ref} AS JSONB)` : `to_jsonb(${ref})`
+    }
+  },
+
+  // Views built on this one would refuse the drop; the schema service re-creates every view it drops.
+  dropView: (quoted) => `DROP VIEW IF EXISTS ${quoted} CASCADE`,
+
+  async readOnly(trx) {
+    await sql`SET TRANSACTION READ ONLY`.execute(trx)
+  },
 }

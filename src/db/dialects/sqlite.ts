@@ -135,4 +135,19 @@ export const sqliteDialect: GalleyDialect = {
       return { kind: 'unavailable' }
     return { kind: 'other' }
   },
+
+  viewColumn(kind, ref, type) {
+    // Text affinity comes from the declared type of the column read; expressions have none, so an
+    // integer id would never equal the text a filter binds.
+    if (kind === 'text') return /char|clob|text/.test(type) ? ref : `CAST(${ref} AS TEXT)`
+    // PocketBase reads a JSON view column as JSON when it is valid JSON, else as a JSON string.
+    if (kind === 'json')
+      return type === 'json' ? ref : `CASE WHEN json_valid(${ref}) THEN ${ref} ELSE json_quote(${ref}) END`
+    return ref
+  },
+
+  dropView: (quoted) => `DROP VIEW IF EXISTS ${quoted}`,
+
+  // A SELECT cannot write on SQLite (no data-modifying CTEs); describeSelect refuses anything else.
+  async readOnly() {},
 }

@@ -19,6 +19,8 @@ export function collectionRoutes(collections: CollectionService) {
 
     app.get('/api/collections/meta/scaffolds', async () => collections.scaffolds())
 
+    app.post('/api/collections/meta/dry-run-view', async (req) => collections.dryRunView(req.body))
+
     app.put('/api/collections/import', async (req, reply) => {
       const body = isJsonObject(req.body) ? req.body : {}
       await collections.import(body.collections, body.deleteMissing === true)
