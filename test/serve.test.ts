@@ -24,6 +24,16 @@ describe('galley serve (the compiled CLI, as npm start runs it)', () => {
     expect(await res.json()).toEqual({ message: 'API is healthy.', code: 200, data: {} })
     expect(res.headers.get('x-content-type-options')).toBe('nosniff')
     expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
+    expect(res.headers.get('x-xss-protection')).toBe('0')
+    expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin')
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer')
+  })
+
+  it('sends the security headers on errors too', async () => {
+    const res = await fetch(`${server.url}/api/nope`)
+    expect(res.status).toBe(404)
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff')
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN')
   })
 
   it('answers HEAD /api/health with 200 and no body', async () => {
