@@ -453,18 +453,22 @@ for (const { kind, skip } of DB_KINDS) {
       expect((await su.collection('posts').getOne(counter.id)).views).toBe(24)
     })
 
+    /** User creates: password hashing makes each one take a while. */
+    const slowCreates = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => ({
+        method: 'POST',
+        url: '/api/collections/users/records',
+        body: { email: `${prefix}${i}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD },
+      }))
+    const userCount = async () => (await su.collection('users').getList(1, 1)).totalItems
+
     it('times out, rolls everything back and keeps serving (the database is not held)', async () => {
       // Password hashing makes each create slow; 300 of them take several times the 1 s limit.
       const n = 300
       await setBatch({ timeout: 1, maxRequests: n })
-      const usersBefore = (await su.collection('users').getList(1, 1)).totalItems
-      const requests = Array.from({ length: n }, (_, i) => ({
-        method: 'POST',
-        url: '/api/collections/users/records',
-        body: { email: `slow${i}@example.com`, password: PASSWORD, passwordConfirm: PASSWORD },
-      }))
+      const usersBefore = await userCount()
       const started = Date.now()
-      const batch = postJson(requests, su.authStore.token)
+      const batch = postJson(slowCreates(n, 'slow'), su.authStore.token)
       await pause(300)
       // Another request meanwhile: on SQLite it waits for the one connection, no longer than the limit.
       const other = await su.collection('posts').getList(1, 1)
@@ -475,13 +479,33 @@ for (const { kind, skip } of DB_KINDS) {
       expect(other.totalItems).toBeGreaterThan(0)
       expect(elapsed).toBeLessThan(3000)
       expect(otherDone).toBeLessThan(3000)
-      expect((await su.collection('users').getList(1, 1)).totalItems).toBe(usersBefore)
+      expect(await userCount()).toBe(usersBefore)
 
       // And a batch within the limit still commits afterwards.
       await setBatch({ timeout: 3, maxRequests: MAX_REQUESTS })
       const ok = su.createBatch()
       ok.collection('posts').create({ title: 'after timeout' })
       expect((await ok.send())[0]!.status).toBe(200)
+    })
+
+    it('rolls back a batch whose client disconnects', async () => {
+      const n = 150
+      await setBatch({ timeout: 60, maxRequests: n })
+      const before = await userCount()
+      const controller = new AbortController()
+      const sent = fetch(`${g.url}/api/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: su.authStore.token },
+        body: JSON.stringify({ requests: slowCreates(n, 'gone') }),
+        signal: controller.signal,
+      }).catch((e: unknown) => e)
+      await pause(300)
+      controller.abort()
+      expect((await sent) as Error).toMatchObject({ name: 'AbortError' })
+      // Long enough for all of it to have committed had it gone on (on SQLite this read waits for it).
+      await pause(2500)
+      expect(await userCount()).toBe(before)
+      await setBatch({ timeout: 3, maxRequests: MAX_REQUESTS })
     })
   })
 }
