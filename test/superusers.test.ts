@@ -240,6 +240,27 @@ for (const { kind, skip } of DB_KINDS) {
         expect((err as ClientResponseError).response).toEqual(AUTH_FAILED)
       })
 
+      it('a numeric password sent as a form value (inferred as a number) still signs in', async () => {
+        await server().galley.superusers.create('digits@example.com', '12345678901234')
+        for (const type of ['urlencoded', 'multipart'] as const) {
+          const form = new FormData()
+          form.append('identity', 'digits@example.com')
+          form.append('password', '12345678901234')
+          const body =
+            type === 'multipart'
+              ? form
+              : new URLSearchParams({ identity: 'digits@example.com', password: '12345678901234' })
+          const res = await fetch(`${server().url}/api/collections/_superusers/auth-with-password`, {
+            method: 'POST',
+            body,
+          })
+          expect(res.status, type).toBe(200)
+          expect(((await res.json()) as { record: { email: string } }).record.email).toBe(
+            'digits@example.com',
+          )
+        }
+      })
+
       it('missing identity or password: 400 with per-field data', async () => {
         const blank = { code: 'validation_required', message: 'Cannot be blank.' }
         const message = 'An error occurred while validating the submitted data.'
