@@ -354,6 +354,24 @@ for (const { kind, skip } of DB_KINDS) {
         ).toEqual([['l1'], ['l1', 'l2'], []])
       })
 
+      it('from and into view collections', async () => {
+        await su.collections.create({
+          name: 'post_titles',
+          type: 'view',
+          viewQuery: 'SELECT id, title, author FROM posts',
+          listRule: '',
+          viewRule: '',
+        })
+        try {
+          const m = await guest.collection('members').getOne(ids.ann!, { expand: 'post_titles_via_author' })
+          expect((m.expand!.post_titles_via_author as RecordModel[]).map((p) => p.title)).toEqual(['first'])
+          const v = await guest.collection('post_titles').getOne(ids.p2!, { expand: 'author' })
+          expect(v.expand!.author).toMatchObject({ id: ids.bob })
+        } finally {
+          await su.collections.delete('post_titles')
+        }
+      })
+
       it(`${MAX_BACK_RELATION_EXPAND} records per parent at most, the oldest`, async () => {
         const at = await su.collection('posts').create({ title: 'at limit' })
         const over = await su.collection('posts').create({ title: 'over limit' })
