@@ -65,11 +65,13 @@ for (const { kind, skip } of DB_KINDS) {
       const su = await running.asSuperuser()
       suToken = su.authStore.token
       await su.collections.create({
+        id: 'pbc_members_test',
         name: 'members',
         type: 'auth',
         fields: [
           { name: 'team', type: 'text' },
           { name: 'role', type: 'text' },
+          { name: 'mentor', type: 'relation', collectionId: 'pbc_members_test', maxSelect: 1 },
         ],
         listRule: 'team = @request.auth.team',
         viewRule: 'team = @request.auth.team',
@@ -176,16 +178,19 @@ for (const { kind, skip } of DB_KINDS) {
       })
     })
 
-    it("a create rule reads the requester's own record of the same collection, not the would-be one", async () => {
-      // `@request.auth.role` joins the members table; the would-be record must not stand in for it
+    it('a create rule joins the stored records of its own collection, not the would-be one', async () => {
+      // `@request.auth.role` and the self-relation `mentor` read the members table: the virtual row
+      // of the record being created must not stand in for it
       const su = await running.asSuperuser()
       await su.collections.update('members', {
-        createRule: '@request.auth.role = "lead" && team = @request.auth.team',
+        createRule: '@request.auth.role = "lead" && mentor.role = "lead" && mentor.team = team',
       })
       try {
-        const body = (name: string) => signup(`${name}@example.com`, { team: 'a', role: 'lead' })
-        expect((await create('lead', body('ivan'))).status).toBe(200)
-        expect(await create('bob', body('judy'))).toEqual({ status: 400, body: createFailed({}) })
+        const body = (name: string, mentor: string) =>
+          signup(`${name}@example.com`, { team: 'a', role: 'member', mentor })
+        expect((await create('lead', body('ivan', ids.lead!))).status).toBe(200)
+        expect(await create('lead', body('kate', ids.bob!))).toEqual({ status: 400, body: createFailed({}) })
+        expect(await create('bob', body('judy', ids.lead!))).toEqual({ status: 400, body: createFailed({}) })
       } finally {
         await su.collections.update('members', { createRule: '' })
       }

@@ -224,8 +224,8 @@ async function hasManageAccess(w: Written): Promise<boolean> {
 /**
  * The name of the CTE holding a would-be record. It must not be the table's own name: the rule's
  * joins into the real table (`@request.auth.*` of a record of the same collection, self-relations,
- * back-relations, `@collection.*`) would read the CTE instead. Collection names cannot contain
- * `_via_`, so this never names a table, even cut to PostgreSQL's 63 bytes.
+ * `@collection.*`) would read the CTE instead. Collection names cannot contain `_via_`, so this
+ * never names a table, even cut to PostgreSQL's 63 bytes.
  */
 const virtualRowName = (c: Collection) => `_via_new_${c.name}`
 
@@ -237,10 +237,10 @@ const virtualRowName = (c: Collection) => `_via_new_${c.name}`
  */
 async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'superusers'> {
   const { trx, c, values } = w
-  const scope = w.isNew ? { ...c, name: virtualRowName(c) } : c
+  const virtual = w.isNew ? virtualRowName(c) : undefined
   let cond
   try {
-    cond = ruleCondition(rule, scope, w.env)
+    cond = ruleCondition(rule, c, w.env, virtual)
   } catch (err) {
     if (err instanceof FilterError) return false
     throw err
@@ -248,7 +248,7 @@ async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'su
   if (cond === 'superusers') return cond
   if (cond === 'anyone') return true
   const d = w.deps.database.dialect
-  if (!w.isNew) {
+  if (virtual === undefined) {
     const ok = await trx
       .selectFrom(c.name)
       .select(sql`1`.as('ok'))
@@ -264,8 +264,8 @@ async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'su
     return (type ? sql`CAST(${value} AS ${sql.raw(type)})` : sql`${value}`).as(f.name)
   })
   const ok = await trx
-    .with(scope.name, (db) => db.selectNoFrom(columns))
-    .selectFrom(scope.name)
+    .with(virtual, (db) => db.selectNoFrom(columns))
+    .selectFrom(virtual)
     .select(sql`1`.as('ok'))
     .where(cond)
     .executeTakeFirst()

@@ -38,7 +38,7 @@ function context(env: RuleEnv): RulesContext {
 }
 
 function resolver(target: CompileTarget, ctx: RulesContext, sorting = false): RecordResolver {
-  const scope = { collection: target.collection, ref: target.collection.name }
+  const scope = { collection: target.collection, ref: target.ref ?? target.collection.name }
   return new RecordResolver(scope, target.privileged, ctx, sorting)
 }
 
@@ -71,15 +71,17 @@ export function compileRecordSort(text: string, target: CompileTarget, env: Rule
 /**
  * The rule gate: null rule -> 'superusers' (only superusers may act), '' -> 'anyone', otherwise the
  * compiled expression (full privileges). A rule holding only comments or whitespace lets nobody in.
+ * `ref`: the SQL name of the row when it is not the collection's table (see `CompileTarget.ref`).
  */
 export function ruleCondition(
   rule: string | null,
   collection: Collection,
   env: RuleEnv,
+  ref?: string,
 ): 'superusers' | 'anyone' | Expression<SqlBool> {
   if (rule === null) return 'superusers'
   if (rule === '') return 'anyone'
-  return compileRecordFilter(rule, { collection, privileged: true }, env) ?? sql<SqlBool>`FALSE`
+  return compileRecordFilter(rule, { collection, privileged: true, ref }, env) ?? sql<SqlBool>`FALSE`
 }
 
 /** A request that is no request: no auth, no body, so `@request.*` values are null (PocketBase's nil RequestInfo). */

@@ -34,4 +34,10 @@ export interface CompileTarget {
    * collection requires that collection's listRule to be non-null and ANDs it in).
    */
   readonly privileged: boolean
+  /**
+   * The SQL name the row is read from; the collection's name when absent. A create rule reads a
+   * would-be record from a CTE under another name, so joins into the real table (self-relations,
+   * `@collection.*`, `@request.auth.*`) still read stored records.
+   */
+  readonly ref?: string | undefined
 }
