@@ -1054,9 +1054,7 @@ for (const { kind, skip } of DB_KINDS) {
     })
 
     // -------------------------------------------------------------------------------------------
-    // 8. Views
-
-    it.todo('view collections: create/update/delete answer 400 (collections refuse views for now)')
+    // 8. Views (test/view-collections.test.ts)
 
     // -------------------------------------------------------------------------------------------
     // Over every response of this suite

@@ -76,12 +76,17 @@ export function validateCollection(
   validateIndexes(c, others, errors)
   if (c.type === 'auth') validateAuthOptions(c, errors)
   if (c.type === 'view') {
-    const query = c.viewQuery ?? ''
-    const problem = viewQueryProblem(query)
-    if (query.trim() === '') errors.add(['viewQuery'], fieldError('validation_required', 'Cannot be blank.'))
-    else if (problem) errors.add(['viewQuery'], invalidViewQuery(problem))
+    const problem = viewQueryError(c.viewQuery ?? '')
+    if (problem) errors.add(['viewQuery'], problem)
   }
   return errors
+}
+
+/** What a view query is refused for before the database sees it (§6.6), or undefined. */
+export function viewQueryError(query: string): FieldError | undefined {
+  if (query.trim() === '') return fieldError('validation_required', 'Cannot be blank.')
+  const problem = viewQueryProblem(query)
+  return problem === undefined ? undefined : invalidViewQuery(problem)
 }
 
 /** PocketBase's error for a view query the database or the field inference refused. */

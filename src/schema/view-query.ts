@@ -426,9 +426,8 @@ export function aggregateName(tokens: readonly Token[]): string | undefined {
   return undefined
 }
 
-/** What a view query is refused for before the database sees it, or undefined. */
+/** What a (non-blank) view query is refused for before the database sees it, or undefined. */
 export function viewQueryProblem(query: string): string | undefined {
-  if (query.trim() === '') return 'the query is required'
   if (query.length > MAX_VIEW_QUERY_LENGTH)
     return `the query must be no more than ${MAX_VIEW_QUERY_LENGTH} characters`
   let tokens

@@ -3,15 +3,22 @@ import type { Database, Executor, GalleyDialect, SelectColumn } from '../db/inde
 import { badRequest, fieldError, ValidationErrors, type FieldError } from '../lib/index.js'
 import type { Collection, Field } from './collection.js'
 import { columnKind } from './table-sync.js'
-import { invalidViewQuery } from './validate-collection.js'
+import { invalidViewQuery, viewQueryError } from './validate-collection.js'
 import { inferViewFields, type ViewFieldsContext } from './view-fields.js'
-import { MAX_VIEW_QUERY_LENGTH, normalizeViewQuery, viewQueryProblem } from './view-query.js'
+import { MAX_VIEW_QUERY_LENGTH, normalizeViewQuery } from './view-query.js'
 
 /** The user's query inside a view's definition is a subquery under this alias. */
 const SOURCE = '_galley_view'
 
-/** A reason the view query is refused that no retry can change (data.viewQuery). */
-export class ViewQueryError extends Error {}
+/** A refusal of the view query that no retry can change: `item` goes to data.viewQuery. */
+export class ViewQueryError extends Error {
+  readonly item: FieldError
+
+  constructor(item: FieldError) {
+    super(item.message)
+    this.item = item
+  }
+}
 
 export interface ViewDefinition {
   readonly fields: Field[]
@@ -31,12 +38,12 @@ export async function defineView(
   query: string,
   ctx: ViewFieldsContext,
 ): Promise<ViewDefinition> {
-  const problem = viewQueryProblem(query)
+  const problem = viewQueryError(query)
   if (problem) throw new ViewQueryError(problem)
   const text = normalizeViewQuery(query)
   const columns = await database.describeSelect(trx, text)
   const inferred = inferViewFields(text, columns, ctx)
-  if (inferred.problem !== undefined) throw new ViewQueryError(inferred.problem)
+  if (inferred.problem !== undefined) throw new ViewQueryError(invalidViewQuery(inferred.problem))
   return { fields: inferred.fields, select: viewSelect(database.dialect, text, columns, inferred.fields) }
 }
 
@@ -100,11 +107,9 @@ export async function buildViews(
     const retry: ViewFailure[] = []
     for (const job of pending) {
       await sql`SAVEPOINT galley_view`.execute(trx)
-      const fail = (reason: string, errors?: ValidationErrors) => ({
-        job,
-        reason,
-        errors: errors ?? new ValidationErrors().add(['viewQuery'], invalidViewQuery(reason)),
-      })
+      const fail = (reason: string, errors: ValidationErrors) => ({ job, reason, errors })
+      const queryFail = (item: FieldError, reason: string) =>
+        fail(reason, new ValidationErrors().add(['viewQuery'], item))
       try {
         const def = await defineView(database, trx, job.next.viewQuery ?? '', {
           collections: universe.filter((c) => c.id !== job.next.id),
@@ -121,9 +126,10 @@ export async function buildViews(
         }
       } catch (err) {
         await sql`ROLLBACK TO SAVEPOINT galley_view`.execute(trx)
-        if (err instanceof ViewQueryError) failures.push(fail(err.message))
+        const reason = (err as Error).message
+        if (err instanceof ViewQueryError) failures.push(queryFail(err.item, reason))
         else if (d.classifyError(err).kind === 'unavailable') throw err
-        else retry.push(fail((err as Error).message))
+        else retry.push(queryFail(invalidViewQuery(reason), reason))
       } finally {
         await sql`RELEASE SAVEPOINT galley_view`.execute(trx)
       }
@@ -180,11 +186,8 @@ export async function dryRunView(
       return { fields: view.fields, sample }
     } catch (err) {
       if (!(err instanceof ViewQueryError) && d.classifyError(err).kind === 'unavailable') throw err
-      throw badRequest(
-        'Failed to dry-run the view query.',
-        { query: invalidViewQuery((err as Error).message) },
-        err,
-      )
+      const item = err instanceof ViewQueryError ? err.item : invalidViewQuery((err as Error).message)
+      throw badRequest('Failed to dry-run the view query.', { query: item }, err)
     }
   })
 }
