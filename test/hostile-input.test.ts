@@ -709,7 +709,7 @@ for (const { kind, skip } of DB_KINDS) {
       return send(g.url, 'GET', path, { query: c.query, token: c.as === 'user' ? userToken : undefined })
     }
 
-    it.each(CASES)('$name', async (c) => {
+    it.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
       const res = await run(c)
       const sent = [c.path ?? '', ...(Array.isArray(c.query) ? c.query.flat() : Object.values(c.query ?? {}))]
       expect(res.status, res.text).toBeLessThan(500)
