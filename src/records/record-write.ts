@@ -60,8 +60,9 @@ function fieldType(f: Field): FieldType {
 /**
  * Creates (`stored` undefined) or updates a record inside `trx` (§3.5, §3.6, §11): body keys resolved
  * shortest first with their modifiers, hidden fields dropped for non-superusers, the create/update
- * rule checked against the resolved values, every field validated, relations checked, then written.
- * Returns the stored row.
+ * rule checked against the resolved values, the auth form checked (with manager access from the
+ * manageRule, §7.4), every field validated, a new id checked beyond its primary key (§3.1),
+ * relations checked, then written. Returns the stored row.
  */
 export async function saveRecord(
   trx: Executor,
