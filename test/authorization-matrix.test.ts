@@ -230,7 +230,7 @@ const seeded = (fx: Fixture, target: Target) =>
 async function viaBatch(
   ctx: CellContext,
   status: number,
-  request: { method: string; url: string; body?: Json },
+  request: { method: string; url: string; body?: Json; headers?: Record<string, string | undefined> },
 ): Promise<WireResponse> {
   const res = await ctx.call('POST', '/api/batch', { body: { requests: [request] } })
   if (status < 300) {
@@ -311,7 +311,10 @@ function restCell(target: Target, action: Action) {
         expect(res.status, res.text).toBe(status)
         if (status !== 200) break
         const expected = (await suAll(fx, target)).filter((r) => visible[target](r, me))
-        expect(idsOf((res.json as { items: Json[] }).items)).toEqual(idsOf(expected))
+        const list = res.json as { items: Json[]; totalItems: number }
+        expect(idsOf(list.items)).toEqual(idsOf(expected))
+        // the count is no oracle either
+        expect(list.totalItems).toBe(expected.length)
         break
       }
       case 'view': {
@@ -610,6 +613,31 @@ const BACK_RELATION_ROWS: Row[] = [
 ]
 
 const HIDDEN_ROWS: Row[] = [
+  readRow(
+    'hidden field',
+    'comments ?expand=reviewer (a hidden relation): neither the value nor its expansion',
+    ALL_200,
+    () => ({ path: recordsPath('comments'), query: { expand: 'reviewer', perPage: '1000' } }),
+    (body, { me }) => {
+      for (const c of items(body)) {
+        expect(Object.hasOwn(c, 'reviewer')).toBe(me.superuser)
+        expect(expandedId(c, 'reviewer') !== undefined).toBe(me.superuser && c.reviewer !== '')
+      }
+    },
+  ),
+  readRow('hidden field', 'comments ?filter=reviewer = <A> (a hidden relation)', SU_ONLY_400, (fx) => ({
+    path: recordsPath('comments'),
+    query: { filter: `reviewer = "${fx.A.id}"` },
+  })),
+  readRow(
+    'hidden field',
+    'users ?filter=comments_via_reviewer.body != "" (back through a hidden relation)',
+    SU_ONLY_400,
+    () => ({
+      path: recordsPath('users'),
+      query: { filter: 'comments_via_reviewer.body != ""' },
+    }),
+  ),
   readRow('hidden field', 'posts ?sort=secret', SU_ONLY_400, () => ({
     path: recordsPath('posts'),
     query: { sort: 'secret' },
@@ -675,6 +703,23 @@ const upsertRow = (target: 'posts' | 'comments'): Row => ({
 })
 
 const BATCH_ROWS: Row[] = [
+  {
+    name: "posts update with A's token in the item's headers: the batch's own auth applies",
+    channel: 'batch',
+    status: REST_STATUS.posts.update,
+    async run(ctx, status) {
+      const marker = nextMarker()
+      const id = await writeTarget(ctx, 'posts')
+      const headers = { Authorization: ctx.fx.A.token }
+      await viaBatch(ctx, status, {
+        method: 'PATCH',
+        url: recordsPath('posts', id),
+        headers,
+        body: updateBody('posts', marker),
+      })
+      await checkWrite(ctx, 'posts', 'update', id, status === 200, marker)
+    },
+  },
   upsertRow('posts'),
   upsertRow('comments'),
   {
@@ -819,6 +864,13 @@ for (const { kind, skip } of DB_KINDS) {
           { name: 'author', type: 'relation', collectionId: usersCollection.id, maxSelect: 1 },
           { name: 'body', type: 'text' },
           { name: 'secret', type: 'text', hidden: true },
+          {
+            name: 'reviewer',
+            type: 'relation',
+            collectionId: usersCollection.id,
+            maxSelect: 1,
+            hidden: true,
+          },
         ],
         listRule: '',
         viewRule: '',
@@ -850,7 +902,7 @@ for (const { kind, skip } of DB_KINDS) {
         (
           await su
             .collection('comments')
-            .create({ id, post: postId, author, body, secret: CANARY.commentSecret })
+            .create({ id, post: postId, author, body, secret: CANARY.commentSecret, reviewer: aId })
         ).id
       const cA = await comment('zcommenta000001', pA1, aId, 'first comment')
       const cB = await comment('acommentb000001', pB1, bId, 'second comment')
@@ -922,6 +974,26 @@ for (const { kind, skip } of DB_KINDS) {
         expect(res.status, res.text).toBeLessThan(500)
         expect(canariesIn(res, forbidden), res.text).toEqual([])
         expect(internals(res, sent)).toEqual([])
+      }
+    })
+
+    it("keeps hidden fields out of a user's own sign-in and refresh responses", async () => {
+      const signInRes = await send(fx.url, 'POST', '/api/collections/users/auth-with-password', {
+        body: { identity: `${CANARY.emailA}@example.com`, password: PASSWORD },
+      })
+      const refresh = await send(fx.url, 'POST', '/api/collections/users/auth-refresh', { token: fx.A.token })
+      for (const res of [signInRes, refresh]) {
+        expect(res.status, res.text).toBe(200)
+        const record = (res.json as { record: Json }).record
+        expect(record.id).toBe(fx.A.id)
+        expect(record.email).toBe(`${CANARY.emailA}@example.com`)
+        expect(Object.hasOwn(record, 'ssn')).toBe(false)
+        expect(
+          canariesIn(
+            res,
+            ALL_CANARIES.filter((c) => !fx.A.own.includes(c)),
+          ),
+        ).toEqual([])
       }
     })
 
