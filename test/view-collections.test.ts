@@ -6,6 +6,7 @@
  *
  * The tests of one database share one server and schema, made in beforeAll, and run in order.
  */
+import pg from 'pg'
 import type PocketBase from 'pocketbase'
 import type { RecordModel } from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -275,6 +276,76 @@ for (const { kind, skip } of DB_KINDS) {
       expect(truncate.status).toBe(400)
       expect(await su.collection('posts').getFullList()).toHaveLength(3)
     })
+
+    it("reads each database's own SQL; a text value in a json field follows the database", async () => {
+      const query =
+        kind === 'sqlite'
+          ? `SELECT id, total(views) AS t, json_group_array(title) AS titles,
+               CAST(strftime('%Y', '2024-05-01') AS INTEGER) AS year, '123' AS digits, 'abc' AS word
+             FROM posts GROUP BY id`
+          : `SELECT id, sum(views) AS t, json_agg(title) AS titles,
+               CAST(to_char(DATE '2024-05-01', 'YYYY') AS INTEGER) AS year, '123' AS digits, 'abc' AS word
+             FROM posts GROUP BY id`
+      const v = await createView('dialect_view', query)
+      expect(v.fields.map((f: Json) => [f.name, f.type, f.onlyInt])).toEqual([
+        ['id', 'text', undefined],
+        ['t', 'number', false],
+        ['titles', 'json', undefined],
+        ['year', 'number', true],
+        ['digits', 'json', undefined],
+        ['word', 'json', undefined],
+      ])
+      const r = await su.collection('dialect_view').getOne(rec.p1)
+      // SQLite reads text that is valid JSON as JSON (PocketBase); PostgreSQL keeps text a JSON string.
+      expect(r).toMatchObject({
+        t: 10,
+        titles: ['First'],
+        year: 2024,
+        digits: kind === 'sqlite' ? 123 : '123',
+        word: 'abc',
+      })
+      const digits = kind === 'sqlite' ? 'digits = 123' : 'digits = "123"'
+      expect(
+        await su.collection('dialect_view').getFullList({ filter: `${digits} && word = "abc"` }),
+      ).toHaveLength(3)
+      await su.collections.delete('dialect_view')
+
+      // A JSON string stored in a json field reads back as that string on both databases.
+      await su.collections.create({
+        name: 'jsonbox',
+        type: 'base',
+        fields: [{ name: 'value', type: 'json' }],
+      })
+      const box = await su.collection('jsonbox').create({ value: '"123"' })
+      expect((await su.collection('jsonbox').getOne(box.id)).value).toBe('123')
+      await su.collections.delete('jsonbox')
+    })
+
+    it.skipIf(kind !== 'postgres')(
+      'answers 400, not 500, when a view made outside Galley blocks a change (PostgreSQL)',
+      async () => {
+        await su.collections.create({ name: 'ext', type: 'base', fields: [{ name: 'label', type: 'text' }] })
+        const pgc = new pg.Client({ connectionString: store.dbUrl })
+        await pgc.connect()
+        try {
+          await pgc.query('CREATE VIEW foreign_view AS SELECT label FROM ext')
+          const fields = (await su.collections.getOne('ext')).fields as Json[]
+          const drop = await call(g.url, 'PATCH', '/api/collections/ext', su.authStore.token, {
+            fields: fields.filter((f) => f.name !== 'label'),
+          })
+          expect(drop.status).toBe(400)
+          expect(drop.body.message).toMatch(/^Failed to update collection\. Raw error: .*depend/)
+          const del = await call(g.url, 'DELETE', '/api/collections/ext', su.authStore.token)
+          expect(del.status).toBe(400)
+          expect(del.body.message).toMatch(/^Failed to delete collection\. Raw error: .*depend/)
+          expect((await su.collections.getOne('ext')).fields).toHaveLength(2)
+        } finally {
+          await pgc.query('DROP VIEW IF EXISTS foreign_view')
+          await pgc.end()
+        }
+        await su.collections.delete('ext')
+      },
+    )
 
     it('refuses invalid view queries with 400 and data.viewQuery, leaving nothing behind', async () => {
       const pad = (n: number) => {

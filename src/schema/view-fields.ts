@@ -49,7 +49,8 @@ export interface ViewFieldsContext {
 }
 
 export type ViewFieldsResult =
-  { readonly fields: Field[]; readonly problem?: undefined } | { readonly problem: string }
+  | { readonly fields: Field[]; readonly problem?: undefined }
+  | { readonly problem: string; readonly fields?: undefined }
 
 /**
  * The fields of a view (pocketbase-api.md §6.6) from its columns as the database describes them and

@@ -10,7 +10,7 @@ export const MAX_VIEW_QUERY_LENGTH = 5000
 
 export interface Token {
   readonly kind: 'word' | 'ident' | 'string' | 'number' | 'param' | 'op'
-  /** word: lower-cased; ident: the unquoted name; op: the operator; others: the raw text. */
+  /** word: lower-cased; ident: the unquoted name; others: the text as written. */
   readonly value: string
 }
 
@@ -84,7 +84,9 @@ export function tokenize(text: string): Token[] {
       if (end === -1) throw new Error('unterminated comment')
       i = end + 2
     } else if (ch === "'") {
-      out.push({ kind: 'string', value: quoted("'", true) })
+      const start = i
+      quoted("'", true)
+      out.push({ kind: 'string', value: text.slice(start, i) })
     } else if (ch === '"') {
       out.push({ kind: 'ident', value: quoted('"', true) })
     } else if (ch === '`') {

@@ -99,6 +99,9 @@ export const postgresDialect: GalleyDialect = {
         return value === null || value === undefined ? 0 : Number(value)
       case 'bool':
         return value === true || value === 't' || value === 1
+      case 'json':
+        // pg has parsed the jsonb already: a JSON string such as "123" stays a string.
+        return value === undefined ? null : value
       default:
         return decodeJson(kind, value)
     }
