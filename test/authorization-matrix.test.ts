@@ -408,19 +408,32 @@ const postOf = async (fx: Fixture, id: string) => (await suFind(fx, 'posts', id)
 const ALL_200 = per(200, 200, 200, 200)
 const SU_ONLY_400 = per(400, 400, 400, 200)
 
-/** Comment ids sorted by their post's title as the requester may see it (NULL first), then id. */
-async function sortedByVisibleTitle(ctx: CellContext, desc: boolean): Promise<string[]> {
+/**
+ * Comment ids in the order `sort=[-]<path>,id` must give: by the value the requester may see (NULL,
+ * first in ascending order as in SQLite, where the rule hides it), then by id.
+ */
+async function sortedByVisible(ctx: CellContext, path: SortPath, desc: boolean): Promise<string[]> {
   const posts = await suAll(ctx.fx, 'posts')
-  const title = (c: Json) => {
-    const p = posts.find((x) => x.id === c.post)
-    return p && visible.posts(p, ctx.me) ? (p.title as string) : null
+  const users = await suAll(ctx.fx, 'users')
+  const { me } = ctx
+  const key = (c: Json): string | null => {
+    if (path === 'post.title') {
+      const p = posts.find((x) => x.id === c.post)
+      return p && visible.posts(p, me) ? (p.title as string) : null
+    }
+    // §3.4: a non-superuser reaches an email through a relation only where emailVisibility is on
+    const u = users.find((x) => x.id === c.author)
+    return u && visible.users(u, me) && (me.superuser || u.emailVisibility === true)
+      ? (u.email as string)
+      : null
   }
-  const rows = (await suAll(ctx.fx, 'comments')).map((c) => ({ id: c.id as string, t: title(c) }))
-  const cmpTitle = (a: string | null, b: string | null) =>
+  const rows = (await suAll(ctx.fx, 'comments')).map((c) => ({ id: c.id as string, k: key(c) }))
+  const cmp = (a: string | null, b: string | null) =>
     a === b ? 0 : a === null ? -1 : b === null ? 1 : a < b ? -1 : 1
-  rows.sort((a, b) => (desc ? -cmpTitle(a.t, b.t) : cmpTitle(a.t, b.t)) || (a.id < b.id ? -1 : 1))
+  rows.sort((a, b) => (desc ? -cmp(a.k, b.k) : cmp(a.k, b.k)) || (a.id < b.id ? -1 : 1))
   return rows.map((r) => r.id)
 }
+type SortPath = 'post.title' | 'author.email'
 
 const EXPAND_ROWS: Row[] = [
   readRow(
@@ -670,17 +683,19 @@ const HIDDEN_ROWS: Row[] = [
     (body, { me }) =>
       expect(Object.keys(body).sort()).toEqual(me.superuser ? ['secret', 'title'] : ['title']),
   ),
-  ...[false, true].map((desc) =>
-    readRow(
-      'hidden field',
-      `comments ?sort=${desc ? '-' : ''}post.title,id: no order oracle over unlistable posts`,
-      ALL_200,
-      () => ({
-        path: recordsPath('comments'),
-        query: { sort: `${desc ? '-' : ''}post.title,id`, perPage: '1000' },
-      }),
-      async (body, ctx) =>
-        expect(items(body).map((c) => c.id)).toEqual(await sortedByVisibleTitle(ctx, desc)),
+  ...(['post.title', 'author.email'] as const).flatMap((path) =>
+    [false, true].map((desc) =>
+      readRow(
+        'hidden field',
+        `comments ?sort=${desc ? '-' : ''}${path},id: no order oracle over what the requester cannot see`,
+        ALL_200,
+        () => ({
+          path: recordsPath('comments'),
+          query: { sort: `${desc ? '-' : ''}${path},id`, perPage: '1000' },
+        }),
+        async (body, ctx) =>
+          expect(items(body).map((c) => c.id)).toEqual(await sortedByVisible(ctx, path, desc)),
+      ),
     ),
   ),
 ]
