@@ -63,12 +63,15 @@ export class AuthService {
     id: string,
     ex: Executor = this.#database.db,
   ): Promise<RecordRow | undefined> {
+    // No stored text holds a NUL (writes refuse it) and PostgreSQL refuses it as a parameter.
+    if (id.includes('\0')) return undefined
     return (await ex.selectFrom(c.name).selectAll().where('id', '=', id).executeTakeFirst()) as
       RecordRow | undefined
   }
 
   /** Identity lookup; email matches case-insensitively, other identity fields exactly. */
   async findByIdentity(c: AuthCollection, field: string, value: string): Promise<RecordRow | undefined> {
+    if (value.includes('\0')) return undefined
     const q = this.#database.db.selectFrom(c.name).selectAll()
     const row =
       field === 'email'

@@ -42,6 +42,8 @@ export type ErrorClass =
   | { readonly kind: 'unique'; readonly columns: readonly string[] }
   | { readonly kind: 'foreignKey' }
   | { readonly kind: 'unavailable' }
+  /** A text value the database cannot hold (PostgreSQL: the NUL character, invalid UTF-8). */
+  | { readonly kind: 'invalidText' }
   | { readonly kind: 'other' }
 
 /**

@@ -21,8 +21,14 @@ export function toGalleyError(err: unknown, dialect: GalleyDialect): GalleyError
   const e = err as { code?: unknown; statusCode?: unknown }
   const code = typeof e?.code === 'string' ? FASTIFY_CODES[e.code] : undefined
   if (code) return new GalleyError(code, undefined, undefined, { cause: err })
-  if (dialect.classifyError(err).kind === 'unavailable')
-    return new GalleyError('UNAVAILABLE', undefined, undefined, { cause: err })
+  const kind = dialect.classifyError(err).kind
+  if (kind === 'unavailable') return new GalleyError('UNAVAILABLE', undefined, undefined, { cause: err })
+  // Writes refuse NUL characters and lookups skip them; anything else that reaches PostgreSQL with
+  // one is still the client's input, not a server failure.
+  if (kind === 'invalidText')
+    return new GalleyError('BAD_REQUEST', 'Text values cannot contain the NUL character.', undefined, {
+      cause: err,
+    })
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     if (e.statusCode === 413) return new GalleyError('TOO_LARGE', undefined, undefined, { cause: err })
     if (e.statusCode === 415)

@@ -151,7 +151,11 @@ export async function saveRecord(
       fieldError('validation_pk_invalid', 'The record primary key is invalid or already exists.'),
     )
   for (const f of c.fields) {
-    const err = fieldType(f).validateValue(f, values[f.name], { collection: c, isNew })
+    // PostgreSQL text and jsonb cannot hold a NUL character: refused on both databases alike.
+    const err =
+      submitted.has(f.name) && containsNul(values[f.name])
+        ? fieldError('validation_nul_character', 'The NUL character is not allowed.')
+        : fieldType(f).validateValue(f, values[f.name], { collection: c, isNew })
     if (err) errors.add([f.name], err)
   }
   await checkRelations(trx, deps, c, values, errors)
@@ -359,6 +363,15 @@ async function checkRelations(
         ),
       )
   }
+}
+
+/** Whether a string, or any string or key inside a JSON value, holds U+0000. */
+function containsNul(v: unknown): boolean {
+  if (typeof v === 'string') return v.includes('\0')
+  if (Array.isArray(v)) return v.some(containsNul)
+  if (typeof v === 'object' && v !== null)
+    return Object.entries(v).some(([k, x]) => k.includes('\0') || containsNul(x))
+  return false
 }
 
 /** Go's `cast.ToString` for a form value: strings and scalars as text, anything else empty. */
