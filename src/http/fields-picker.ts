@@ -141,15 +141,21 @@ const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v)
  */
 export function registerFieldsPicker(app: FastifyInstance): void {
   const trees = new WeakMap<FastifyRequest, FieldsNode>()
-  app.addHook('onRequest', async (req) => {
+  // Callback-style hooks: they run on every request, and an async hook costs a promise each.
+  app.addHook('onRequest', (req, _reply, done) => {
     const fields = first((req.query as Record<string, unknown> | undefined)?.fields)
-    if (typeof fields !== 'string') return
-    const tree = parseFields(fields)
-    if (tree) trees.set(req, tree)
+    if (typeof fields !== 'string') return done()
+    try {
+      const tree = parseFields(fields)
+      if (tree) trees.set(req, tree)
+    } catch (err) {
+      return done(err as Error)
+    }
+    done()
   })
-  app.addHook('preSerialization', async (req, reply, payload) => {
+  app.addHook('preSerialization', (req, reply, payload, done) => {
     const tree = trees.get(req)
-    if (!tree || reply.statusCode >= 300) return payload
-    return pickFields(payload, tree)
+    if (!tree || reply.statusCode >= 300) return done(null, payload)
+    done(null, pickFields(payload, tree))
   })
 }
