@@ -404,6 +404,12 @@ for (const { kind, skip } of DB_KINDS) {
         ['an unterminated string', "SELECT id, 'x FROM posts", 'validation_invalid_view_query', /./],
         ['a blank query', '  ', 'validation_required', /Cannot be blank/],
         [
+          'a NUL character',
+          "SELECT id FROM posts WHERE title != '\u0000'",
+          'validation_invalid_view_query',
+          /NUL/,
+        ],
+        [
           `${MAX_VIEW_QUERY_LENGTH + 1} characters`,
           pad(MAX_VIEW_QUERY_LENGTH + 1),
           'validation_invalid_view_query',

@@ -48,6 +48,7 @@ export function instrumentClient(client: pg.PoolClient): void {
  * extended protocol refuses several statements, and a data-modifying CTE cannot sit in a subquery.
  */
 export async function describePostgresSelect(trx: Executor, query: string): Promise<SelectColumn[]> {
+  if (!trx.isTransaction) throw new Error('describeSelect runs inside a transaction')
   await sql`SAVEPOINT galley_describe`.execute(trx)
   let fields: pg.FieldDef[]
   try {

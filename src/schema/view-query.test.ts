@@ -140,6 +140,7 @@ describe('viewQueryProblem', () => {
     expect(viewQueryProblem('with x as (select 1 as id) select id from x')).toBeUndefined()
     expect(viewQueryProblem('SELECT t.* FROM t')).toMatch(/wildcard/)
     expect(viewQueryProblem("SELECT 'x")).toBeUndefined() // the database words it
+    expect(viewQueryProblem("SELECT id FROM t WHERE x = '\0'")).toMatch(/NUL/)
     const head = 'SELECT id FROM t -- '
     expect(viewQueryProblem(head + 'x'.repeat(MAX_VIEW_QUERY_LENGTH - head.length))).toBeUndefined()
     expect(viewQueryProblem(head + 'x'.repeat(MAX_VIEW_QUERY_LENGTH - head.length + 1))).toMatch(

@@ -42,9 +42,9 @@ export function normalizeViewQuery(query: string): string {
 const OPERATORS = ['::', '||', '<=', '>=', '<>', '!=', '==', '->>', '->', '<<', '>>']
 const WORD_START = /[A-Za-z_\u0080-\uffff]/
 const WORD_PART = /[\w$\u0080-\uffff]/
-const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/
-const NUMBER = /^(0x[0-9a-f]+|(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?)/i
-const PARAM = /^([?]\d*|[:@$][\w]+)/
+const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/y
+const NUMBER = /(0x[0-9a-f]+|(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?)/iy
+const PARAM = /([?]\d*|[:@$][\w]+)/y
 
 /** Words after which `[` opens an identifier (SQLite) rather than a subscript or an array. */
 const BRACKET_IDENT_AFTER = new Set(['select', 'distinct', 'all', 'from', 'join', 'as', 'on', 'by', ','])
@@ -106,8 +106,8 @@ export function tokenize(text: string): Token[] {
       if (j >= n) throw new Error('unterminated quoted text')
       out.push({ kind: 'string', value: text.slice(i, j + 1) })
       i = j + 1
-    } else if (ch === '$' && DOLLAR_TAG.test(text.slice(i))) {
-      const tag = DOLLAR_TAG.exec(text.slice(i))![0]
+    } else if (ch === '$' && stickyMatch(DOLLAR_TAG, text, i) !== undefined) {
+      const tag = stickyMatch(DOLLAR_TAG, text, i)!
       const end = text.indexOf(tag, i + tag.length)
       if (end === -1) throw new Error('unterminated quoted text')
       out.push({ kind: 'string', value: text.slice(i, end + tag.length) })
@@ -117,12 +117,12 @@ export function tokenize(text: string): Token[] {
       while (j < n && WORD_PART.test(text[j]!)) j++
       out.push({ kind: 'word', value: text.slice(i, j).toLowerCase() })
       i = j
-    } else if (/[0-9.]/.test(ch) && NUMBER.test(text.slice(i))) {
-      const m = NUMBER.exec(text.slice(i))![0]
+    } else if (/[0-9.]/.test(ch) && stickyMatch(NUMBER, text, i) !== undefined) {
+      const m = stickyMatch(NUMBER, text, i)!
       out.push({ kind: 'number', value: m })
       i += m.length
-    } else if (/[?:@$]/.test(ch) && PARAM.test(text.slice(i)) && !rest.startsWith('::')) {
-      const m = PARAM.exec(text.slice(i))![0]
+    } else if (/[?:@$]/.test(ch) && stickyMatch(PARAM, text, i) !== undefined && !rest.startsWith('::')) {
+      const m = stickyMatch(PARAM, text, i)!
       out.push({ kind: 'param', value: m })
       i += m.length
     } else {
@@ -132,6 +132,12 @@ export function tokenize(text: string): Token[] {
     }
   }
   return out
+}
+
+/** The match of a sticky regular expression at `at`, without copying the rest of the text. */
+function stickyMatch(re: RegExp, text: string, at: number): string | undefined {
+  re.lastIndex = at
+  return re.exec(text)?.[0]
 }
 
 function bracketIsIdentifier(before: readonly Token[]): boolean {
@@ -430,6 +436,8 @@ export function aggregateName(tokens: readonly Token[]): string | undefined {
 
 /** What a (non-blank) view query is refused for before the database sees it, or undefined. */
 export function viewQueryProblem(query: string): string | undefined {
+  // A NUL would end the text early in PostgreSQL's protocol messages.
+  if (query.includes('\0')) return 'the query must not contain NUL characters'
   if (query.length > MAX_VIEW_QUERY_LENGTH)
     return `the query must be no more than ${MAX_VIEW_QUERY_LENGTH} characters`
   let tokens
