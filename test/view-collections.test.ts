@@ -321,6 +321,25 @@ for (const { kind, skip } of DB_KINDS) {
       await su.collections.delete('jsonbox')
     })
 
+    it('answers 400, not 500, when the data makes a view query fail while reading', async () => {
+      // Created fine (nothing is computed then); every read computes the value and fails.
+      const bad = kind === 'sqlite' ? "json_extract(title, '$.a')" : 'CAST(title AS JSONB)'
+      await createView('failing_view', `SELECT id, ${bad} AS bad FROM posts`, { listRule: '', viewRule: '' })
+      const list = await call(g.url, 'GET', '/api/collections/failing_view/records', su.authStore.token)
+      expect(list).toEqual({
+        status: 400,
+        body: { status: 400, message: 'Something went wrong while processing your request.', data: {} },
+      })
+      const one = await call(g.url, 'GET', `/api/collections/failing_view/records/${rec.p1}`)
+      expect(one.status).toBe(400)
+      const dry = await call(g.url, 'POST', '/api/collections/meta/dry-run-view', su.authStore.token, {
+        query: `SELECT id, ${bad} AS bad FROM posts`,
+      })
+      expect(dry.status).toBe(400)
+      expect(dry.body.data).toMatchObject({ query: { code: 'validation_invalid_view_query' } })
+      await su.collections.delete('failing_view')
+    })
+
     it.skipIf(kind !== 'postgres')(
       'answers 400, not 500, when a view made outside Galley blocks a change (PostgreSQL)',
       async () => {

@@ -44,6 +44,12 @@ export type ErrorClass =
   | { readonly kind: 'unavailable' }
   /** A text value the database cannot hold (PostgreSQL: the NUL character, invalid UTF-8). */
   | { readonly kind: 'invalidText' }
+  /**
+   * A value the query could not compute from the data it read (PostgreSQL's data exceptions:
+   * division by zero, an invalid cast; SQLite: malformed JSON, integer overflow), as a view
+   * collection's query may meet at any read.
+   */
+  | { readonly kind: 'dataError' }
   | { readonly kind: 'other' }
 
 /**

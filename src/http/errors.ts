@@ -29,6 +29,9 @@ export function toGalleyError(err: unknown, dialect: GalleyDialect): GalleyError
     return new GalleyError('BAD_REQUEST', 'Text values cannot contain the NUL character.', undefined, {
       cause: err,
     })
+  // What the data made a query fail on (a view collection's query dividing by zero): a 400, as
+  // PocketBase answers query errors.
+  if (kind === 'dataError') return new GalleyError('BAD_REQUEST', undefined, undefined, { cause: err })
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     if (e.statusCode === 413) return new GalleyError('TOO_LARGE', undefined, undefined, { cause: err })
     if (e.statusCode === 415)

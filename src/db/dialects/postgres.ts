@@ -168,6 +168,7 @@ export const postgresDialect: GalleyDialect = {
     if (code === '23503') return { kind: 'foreignKey' }
     // invalid byte sequence (a NUL in a text parameter), untranslatable character (\u0000 in jsonb)
     if (code === '22021' || code === '22P05') return { kind: 'invalidText' }
+    if (code.startsWith('22')) return { kind: 'dataError' }
     if (
       UNAVAILABLE_CODES.has(code) ||
       code.startsWith('08') ||

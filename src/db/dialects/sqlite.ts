@@ -126,6 +126,8 @@ export const sqliteDialect: GalleyDialect = {
       return { kind: 'unique', columns: cols }
     }
     if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') return { kind: 'foreignKey' }
+    if (code === 'SQLITE_ERROR' && /^(malformed JSON|integer overflow)$/.test(message))
+      return { kind: 'dataError' }
     if (
       code === 'SQLITE_BUSY' ||
       code === 'SQLITE_LOCKED' ||
