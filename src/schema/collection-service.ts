@@ -405,7 +405,8 @@ export class CollectionService {
         throw badRequest(
           `Failed to delete collection due to existing view references: ${failures.map((f) => f.job.next.name).join(', ')}.`,
         )
-      throw badRequest(`${message} It would break the view collection ${broken.join(', ')}.`)
+      const which = broken.length === 1 ? 'the view collection' : 'the view collections'
+      throw badRequest(`${message} It would break ${which} ${broken.join(', ')}.`)
     }
     for (const job of views.jobs) {
       if (job.requested) {
