@@ -122,6 +122,9 @@ export async function buildViews(
           failures.push(fail('invalid collection', errors))
           await sql`ROLLBACK TO SAVEPOINT galley_view`.execute(trx)
         } else {
+          // The one DDL holding user text, on purpose: a superuser's query, which describeSelect
+          // has just accepted in this transaction as exactly one read-only SELECT (PostgreSQL: a
+          // single statement in the extended protocol), here only ever inside parentheses.
           await sql.raw(`CREATE VIEW ${d.quoteIdentifier(job.next.name)} AS ${def.select}`).execute(trx)
         }
       } catch (err) {
