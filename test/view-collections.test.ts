@@ -485,7 +485,8 @@ for (const { kind, skip } of DB_KINDS) {
       const titles = await createView('titles', 'SELECT id, title FROM posts', { listRule: '' })
       const titleId = titles.fields[1]!.id
       const updated = await su.collections.update('titles', {
-        viewQuery: 'SELECT id, title, views FROM posts WHERE published = TRUE',
+        viewQuery:
+          'WITH pub AS (SELECT id, title, views FROM posts WHERE published = TRUE) SELECT id, title, views FROM pub',
       })
       expect(updated.fields.map((f: Json) => f.name)).toEqual(['id', 'title', 'views'])
       expect(updated.fields[0]!.id).toBe(titles.fields[0]!.id)
