@@ -645,7 +645,19 @@ for (const { kind, skip } of DB_KINDS) {
       const names = (await su.collections.getFullList()).map((c) => c.name)
       expect(names).not.toContain('more_books')
       expect(names).not.toContain('broken_view')
-      for (const name of ['shelf_counts', 'book_titles', 'books']) await su.collections.delete(name)
+      // A rename the views could not follow one at a time goes through in one import.
+      const books = await su.collections.getOne('books')
+      const renamed = await call(g.url, 'PUT', '/api/collections/import', su.authStore.token, {
+        collections: [
+          { ...books, name: 'novels' },
+          { name: 'book_titles', type: 'view', viewQuery: 'SELECT id, title FROM novels' },
+        ],
+      })
+      expect(renamed.status, JSON.stringify(renamed.body)).toBe(204)
+      expect(await su.collection('shelf_counts').getFullList()).toEqual([
+        expect.objectContaining({ title: 'Dune', n: 1 }),
+      ])
+      for (const name of ['shelf_counts', 'book_titles', 'novels']) await su.collections.delete(name)
       expect(await databaseViews(store)).toEqual(['post_stats'])
     })
 
