@@ -181,10 +181,18 @@ export async function saveRecord(
   if (tokenKey && !isNew && (submitted.has('password') || emailChanged))
     row.tokenKey = d.encode('text', fieldType(tokenKey).autogenerate?.(tokenKey))
 
+  // The written row comes back from the write itself (RETURNING, on both databases): no second read.
+  const columns = c.fields.map((f) => f.name)
+  let saved: RecordRow | undefined
   try {
-    if (isNew) await trx.insertInto(c.name).values(row).execute()
+    if (isNew) saved = await trx.insertInto(c.name).values(row).returning(columns).executeTakeFirst()
     else if (Object.keys(row).length > 0)
-      await trx.updateTable(c.name).set(row).where('id', '=', String(stored.id)).execute()
+      saved = await trx
+        .updateTable(c.name)
+        .set(row)
+        .where('id', '=', String(stored.id))
+        .returning(columns)
+        .executeTakeFirst()
   } catch (err) {
     const kind = d.classifyError(err)
     if (kind.kind === 'unique') {
@@ -194,13 +202,24 @@ export async function saveRecord(
     }
     throw err
   }
-  const saved = await trx
+  saved ??= await trx
     .selectFrom(c.name)
-    .select(c.fields.map((f) => f.name))
+    .select(columns)
     .where('id', '=', String(values.id))
     .executeTakeFirst()
   if (!saved) throw notFound()
-  return saved as RecordRow
+  return saved
+}
+
+/**
+ * Whether creating a record of `c` runs exactly one statement, the INSERT … RETURNING: the create
+ * rule needs no query (superuser, or `""`), no relation to check, no id check beyond the primary
+ * key (default id pattern, not an auth collection). Such a create is atomic on its own and needs no
+ * transaction around it; anything else reads before it writes and does.
+ */
+export function createIsOneStatement(c: Collection, su: boolean): boolean {
+  if (c.type !== 'base' || (!su && c.createRule !== '')) return false
+  return c.fields.every((f) => f.type !== 'relation' && (f.name !== 'id' || f.pattern === DEFAULT_ID_PATTERN))
 }
 
 /**
