@@ -229,6 +229,15 @@ for (const { kind, skip } of DB_KINDS) {
       })
       const missing = await call(g.url, 'GET', '/api/collections/post_stats/records/nope', su.authStore.token)
       expect(missing.status).toBe(404)
+      // a view has no insertion order: sorting by it is a 400 (was a 500: no _rowid_ column)
+      const rowid = await call(
+        g.url,
+        'GET',
+        '/api/collections/post_stats/records?sort=-@rowid',
+        su.authStore.token,
+      )
+      expect(rowid.status).toBe(400)
+      expect(JSON.stringify(rowid.body)).toContain('@rowid cannot sort a view collection')
     })
 
     it('gives a view relation field its target record (expand-ready)', async () => {

@@ -84,6 +84,9 @@ export class RecordResolver implements FieldResolver {
         : this.#collection(props, modifier, position, joins)
     }
     if (path === '@rowid' && modifier === undefined && this.#sorting) {
+      // A view has no rows of its own to number (PocketBase: 400 as well).
+      if (this.#scope.collection.type === 'view')
+        throw new FilterResolveError('@rowid cannot sort a view collection', position)
       const rowid = this.#ctx.dialect.double(sql.id(this.#scope.ref, '_rowid_'))
       return { type: 'row', row: this.#base(), expression: rowid, kind: 'number' }
     }
