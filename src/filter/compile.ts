@@ -1,13 +1,13 @@
 import { sql, type Expression, type SqlBool } from 'kysely'
 import { assertNever, type CompareNode, type FilterNode, type OperandNode } from './ast.js'
-import { compileComparison } from './compare.js'
+import { compileComparison, type Operand } from './compare.js'
 import { FilterResolveError } from './errors.js'
 import type { FilterDialect } from './filter-dialect.js'
-import { compileFunction } from './functions.js'
+import { alwaysAnyOf, compileFunction } from './functions.js'
 import { fromJoins, unionJoins } from './joins.js'
 import { macroValue } from './macros.js'
 import { multiComparison, plain, withGuards, type CompiledOperand } from './multi.js'
-import type { FieldResolver, Join } from './resolve.js'
+import type { FieldResolver, IsolatedValues, Join } from './resolve.js'
 
 export interface CompileOptions {
   /** The time datetime macros (`@now`, `@todayStart`, …) are evaluated at; defaults to now. */
@@ -177,27 +177,59 @@ function operand(node: OperandNode, ctx: Context): CompiledOperand {
 }
 
 /**
- * A function of multi-valued arguments is multi-valued over their joined rows, and always any-of
- * (PocketBase: `geoDistance` "always behaves as any-of").
+ * A function of multi-valued arguments is multi-valued over their joined rows: any-of for
+ * `geoDistance` (PocketBase: "always behaves as any-of"), match-all like its argument otherwise
+ * (`strftime('%Y', tags.created) = "2024"` needs every tag's year).
  */
 function functionCall(
   node: Extract<OperandNode, { kind: 'FunctionCall' }>,
   args: readonly CompiledOperand[],
   ctx: Context,
 ): CompiledOperand {
-  const result = compileFunction(node, args.map(plain), ctx.dialect)
+  const result = compileFunction(node, args.map(plain), ctx.dialect, ctx.now)
   const guards = args.flatMap((a) => (a.type !== 'value' && a.guard !== undefined ? [a.guard] : []))
   const guard = guards.length === 0 ? undefined : sql<SqlBool>`(${sql.join(guards, sql` AND `)})`
   const multi = args.flatMap((a) => (a.type === 'multi' ? [a] : []))
   if (result.type === 'value') return result
   if (multi.length === 0) return { ...result, ...(guard === undefined ? {} : { guard }) }
+  const matchAll = !alwaysAnyOf(node.name) && multi.some((a) => a.matchAll)
   return {
     type: 'multi',
     expression: result.expression,
     kind: result.kind,
     computed: true,
     joins: unionJoins(...multi.map((a) => a.joins)),
-    matchAll: false,
+    matchAll,
     ...(guard === undefined ? {} : { guard }),
+    ...(matchAll ? { isolated: () => isolatedCall(node, args, ctx) } : {}),
+  }
+}
+
+/** The function over fresh rows of its match-all arguments, for the match-all check. */
+function isolatedCall(
+  node: Extract<OperandNode, { kind: 'FunctionCall' }>,
+  args: readonly CompiledOperand[],
+  ctx: Context,
+): IsolatedValues {
+  const fresh = args.map((a): { operand: Operand; joins: readonly Join[]; guard?: Expression<SqlBool> } => {
+    if (a.type !== 'multi' || !a.matchAll || a.isolated === undefined) {
+      return { operand: plain(a), joins: a.type === 'multi' ? a.joins : [] }
+    }
+    const iso = a.isolated()
+    const operand: Operand = { type: 'sql', expression: iso.expression, kind: a.kind, computed: true }
+    return { operand, joins: iso.joins, ...(iso.guard === undefined ? {} : { guard: iso.guard }) }
+  })
+  const result = compileFunction(
+    node,
+    fresh.map((f) => f.operand),
+    ctx.dialect,
+    ctx.now,
+  )
+  if (result.type !== 'sql') throw new Error('a function of a multi-valued argument is not a constant')
+  const guards = fresh.flatMap((f) => (f.guard === undefined ? [] : [f.guard]))
+  return {
+    expression: result.expression,
+    joins: unionJoins(...fresh.map((f) => f.joins)),
+    ...(guards.length === 0 ? {} : { guard: sql<SqlBool>`(${sql.join(guards, sql` AND `)})` }),
   }
 }

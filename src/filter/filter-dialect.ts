@@ -3,6 +3,13 @@ import type { DialectName } from '../db/index.js'
 import type { BaseCompareOp } from './ast.js'
 import { jsonPostgres, type JsonSide } from './json-postgres.js'
 import type { OperandKind } from './resolve.js'
+import type { StrftimeCall } from './strftime.js'
+import { postgresStrftime, postgresTimeValue } from './strftime-postgres.js'
+
+/** The time value of a `strftime()` call: a literal (booleans as 1/0) or an SQL operand. */
+export type StrftimeTime =
+  | { readonly type: 'value'; readonly value: string | number }
+  | { readonly type: 'sql'; readonly expression: Expression<unknown>; readonly kind: OperandKind }
 
 /** A literal a JSON value is compared with; booleans arrive as the numbers 1 and 0. */
 export type JsonLiteral = string | number | null
@@ -76,6 +83,11 @@ export interface FilterDialect {
   jsonNumber(json: Expression<unknown>): Expression<unknown>
   /** Whether a stored JSON column differs from a JSON text (NULL text: from SQL NULL). */
   jsonDiffers(json: Expression<unknown>, text: string | null): RawBuilder<SqlBool>
+  /**
+   * SQLite's `strftime(format, time, modifiers…)` of a validated call (strftime.ts), a text or NULL;
+   * `now` is what the time value 'now' means on PostgreSQL (SQLite reads its own clock).
+   */
+  strftime(call: StrftimeCall, time: StrftimeTime, now: Date): RawBuilder<unknown>
 }
 
 const OPS: ReadonlySet<string> = new Set(['=', '<', '<=', '>', '>='])
@@ -136,6 +148,12 @@ const sqlite: FilterDialect = {
       : sql<SqlBool>`${left.expression} ${rawOp(op)} ${right.expression}`,
   jsonDiffers: (json, text) =>
     text === null ? sql<SqlBool>`${json} IS NOT NULL` : sql<SqlBool>`${json} IS NOT json(${text})`,
+  strftime: (call, time) =>
+    sql`strftime(${sql.join([
+      sql.val(call.format),
+      time.type === 'value' ? sql.val(time.value) : time.expression,
+      ...call.modifiers.map((m) => sql.val(m.text)),
+    ])})`,
 }
 
 const postgres: FilterDialect = {
@@ -186,6 +204,7 @@ const postgres: FilterDialect = {
     text === null
       ? sql<SqlBool>`${json} IS NOT NULL`
       : sql<SqlBool>`${json} IS DISTINCT FROM CAST(${text} AS jsonb)`,
+  strftime: (call, time, now) => postgresStrftime(call, postgresTimeValue(time), now),
 }
 
 const DIALECTS: Readonly<Record<DialectName, FilterDialect>> = Object.freeze({

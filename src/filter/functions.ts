@@ -1,26 +1,65 @@
 import { sql, type Expression } from 'kysely'
+import { formatDateTime } from '../lib/index.js'
 import type { FunctionCallNode } from './ast.js'
 import { numericText } from './coerce.js'
 import type { Operand } from './compare.js'
 import { FilterResolveError } from './errors.js'
-import type { FilterDialect } from './filter-dialect.js'
+import type { FilterDialect, StrftimeTime } from './filter-dialect.js'
+import { parseStrftime } from './strftime.js'
 
 const EARTH_RADIUS_KM = 6371
 
 /**
- * The functions of the filter language. `strftime` needs a translation of SQLite's formats and
- * modifiers for PostgreSQL and is not supported yet.
+ * The functions of the filter language (pocketbase-api.md §4.6). `now` is the request time, the
+ * instant of `@now`.
  */
 export function compileFunction(
   node: FunctionCallNode,
   args: readonly Operand[],
   dialect: FilterDialect,
+  now: Date,
 ): Operand {
   if (node.name === 'geoDistance') return geoDistance(node, args, dialect)
-  if (node.name === 'strftime') {
-    throw new FilterResolveError('function "strftime" is not supported yet', node.position)
-  }
+  if (node.name === 'strftime') return strftime(node, args, dialect, now)
   throw new FilterResolveError(`unknown function "${node.name}"`, node.position)
+}
+
+/**
+ * Whether a function of multi-valued arguments is true when one combination of values satisfies the
+ * comparison, whatever the operator: `geoDistance` (PocketBase: "always behaves as any-of"). The
+ * others (`strftime`) keep the match-all of their argument, as a field would.
+ */
+export function alwaysAnyOf(name: string): boolean {
+  return name === 'geoDistance'
+}
+
+/**
+ * `strftime(format[, time[, modifier…]])`: a text, NULL (which compares as "") where SQLite's is NULL.
+ * Without a time value, and for the text 'now', the time is the request time on both databases.
+ */
+function strftime(
+  node: FunctionCallNode,
+  args: readonly Operand[],
+  dialect: FilterDialect,
+  now: Date,
+): Operand {
+  let call = parseStrftime(node)
+  const nowText = formatDateTime(now)
+  let time: StrftimeTime = { type: 'value', value: nowText }
+  const arg = args[1]
+  if (arg?.type === 'sql') {
+    time = { type: 'sql', expression: arg.expression, kind: arg.kind }
+  } else if (arg !== undefined) {
+    const v = arg.value
+    if (v === null) return { type: 'value', value: null }
+    const text = typeof v === 'string' ? v.toLowerCase() : undefined
+    if (text === 'subsec' || text === 'subsecond') {
+      call = { ...call, modifiers: [...call.modifiers, { modifier: { kind: 'subsec' }, text: 'subsec' }] }
+    }
+    const isNow = text === 'now' || text === 'subsec' || text === 'subsecond'
+    time = { type: 'value', value: isNow ? nowText : typeof v === 'boolean' ? Number(v) : v }
+  }
+  return { type: 'sql', kind: 'text', computed: true, expression: dialect.strftime(call, time, now) }
 }
 
 /** `geoDistance(lonA, latA, lonB, latB)`: the haversine distance in km (spherical law of cosines). */

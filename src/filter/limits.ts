@@ -10,6 +10,8 @@ export const MAX_FILTER_DEPTH = 64
 export const MAX_FUNCTION_DEPTH = 2
 /** Arguments of one function call. */
 export const MAX_FUNCTION_ARGS = 10
+/** Format specifiers (`%Y`, …) in one `strftime()` format; each becomes SQL on PostgreSQL. */
+export const MAX_STRFTIME_SPECIFIERS = 32
 /** Items in one `sort`. */
 export const MAX_SORT_FIELDS = 8
 /** Characters in one `sort` item. */

@@ -71,7 +71,8 @@ describe('compileFilter: errors', () => {
   }
   test.each([
     ['nope(1) = 1', 'unknown function "nope" at 0'],
-    ["strftime('%Y', created) = '2024'", 'function "strftime" is not supported yet at 0'],
+    ["strftime('%Q', created) = '2024'", 'unsupported strftime() format specifier "%Q" at 10'],
+    ["strftime('%Y', created, 'utc') = '2024'", 'unsupported strftime() modifier "utc" at 24'],
     ['geoDistance(1, 2, 3) < 1', 'geoDistance() expects 4 arguments (lonA, latA, lonB, latB) at 0'],
     ['geoDistance(1, 2, 3, name) < 1', 'geoDistance() expects numeric arguments at 21'],
     ['geoDistance(1, 2, "x", 4) < 1', 'geoDistance() expects numeric arguments at 18'],

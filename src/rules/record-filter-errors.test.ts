@@ -143,7 +143,21 @@ const ERRORS: readonly ErrorCase[] = [
     as: 'body',
     error: /needs a select, relation or file field/,
   },
-  { name: 'unsupported function', filter: 'strftime("%Y", created) = "2024"', error: /not supported yet/ },
+  {
+    name: 'strftime: unsupported specifier',
+    filter: 'strftime("%V", created) = "24"',
+    error: /unsupported strftime\(\) format specifier "%V" at 10/,
+  },
+  {
+    name: 'strftime: unsupported modifier',
+    filter: 'strftime("%Y", created, "localtime") = "2024"',
+    error: /unsupported strftime\(\) modifier "localtime" at 24/,
+  },
+  {
+    name: 'strftime: format from a field',
+    filter: 'strftime(title, created) = "2024"',
+    error: /expects a format text as its first argument at 9/,
+  },
   { name: 'unknown function', filter: 'nope(title) = 1', error: /unknown function "nope"/ },
   { name: 'placeholder left unbound', filter: 'title = {:x}', error: /missing value for placeholder/ },
 ]
