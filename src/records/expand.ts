@@ -36,6 +36,25 @@ interface Fetched {
 }
 
 /**
+ * Runs `fn` so that its failure leaves a surrounding transaction usable: inside one (a batch), in a
+ * savepoint rolled back on error, since PostgreSQL refuses every later statement of a transaction
+ * after a failed one. Expand failures are left out of the response; the batch must go on.
+ */
+async function isolated<T>(ex: Executor, fn: () => Promise<T>): Promise<T> {
+  if (!ex.isTransaction) return fn()
+  await sql`SAVEPOINT galley_expand`.execute(ex)
+  try {
+    const result = await fn()
+    await sql`RELEASE SAVEPOINT galley_expand`.execute(ex)
+    return result
+  } catch (err) {
+    await sql`ROLLBACK TO SAVEPOINT galley_expand`.execute(ex)
+    await sql`RELEASE SAVEPOINT galley_expand`.execute(ex)
+    throw err
+  }
+}
+
+/**
  * Sets `expand` on `records` (all of one collection) as `plan` says (§5.2). One query per relation
  * path, whatever the number of records (MAX_EXPAND_IDS_PER_QUERY ids per query): ids are collected
  * across all parents, fetched through the target's viewRule (superusers: no rule), then given back
@@ -62,9 +81,9 @@ async function expandNode(
 ): Promise<void> {
   let fetched: Fetched
   try {
-    fetched = node.via
-      ? await backRelation(env, budget, parents, node)
-      : await forward(env, budget, parents, node)
+    fetched = await isolated(env.executor, () =>
+      node.via ? backRelation(env, budget, parents, node) : forward(env, budget, parents, node),
+    )
   } catch (err) {
     if (err instanceof Overflow && env.overflow === 'refuse')
       throw badRequest(
