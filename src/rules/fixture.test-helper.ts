@@ -42,7 +42,15 @@ const rel = (name: string, collectionId: string, maxSelect = 1) => ({
 
 /** Collections, in creation order. Ids are fixed so that relations can point at them. */
 const SCHEMA: readonly Record<string, unknown>[] = [
-  { id: 'tags0000000000a', name: 'tags', listRule: '', fields: [{ name: 'name', type: 'text' }] },
+  {
+    id: 'tags0000000000a',
+    name: 'tags',
+    listRule: '',
+    fields: [
+      { name: 'name', type: 'text' },
+      { name: 'created', type: 'autodate', onCreate: true },
+    ],
+  },
   { id: 'categories0000a', name: 'categories', listRule: null, fields: [{ name: 'name', type: 'text' }] },
   {
     id: 'posts000000000a',
@@ -61,6 +69,15 @@ const SCHEMA: readonly Record<string, unknown>[] = [
       { name: 'loc', type: 'geoPoint' },
       { name: 'secret', type: 'text', hidden: true },
       { name: 'created', type: 'autodate', onCreate: true },
+      // one field of every other type
+      { name: 'status', type: 'select', values: ['draft', 'live', 'archived'], maxSelect: 1 },
+      { name: 'contact', type: 'email' },
+      { name: 'site', type: 'url' },
+      { name: 'body', type: 'editor' },
+      { name: 'due', type: 'date' },
+      { name: 'cover', type: 'file' },
+      { name: 'files', type: 'file', maxSelect: 5 },
+      { name: 'updated', type: 'autodate', onCreate: true, onUpdate: true },
     ],
   },
   {
@@ -112,9 +129,9 @@ const ROWS: Rows = {
     { id: 'u3', tokenKey: 'k3', email: 'cid@example.com', emailVisibility: true, verified: false, name: '' },
   ],
   tags: [
-    { id: 't1', name: 'go' },
-    { id: 't2', name: 'js' },
-    { id: 't3', name: 'rust' },
+    { id: 't1', name: 'go', created: '2024-01-01 00:00:00.000Z' },
+    { id: 't2', name: 'js', created: '2023-05-05 05:05:05.500Z' },
+    { id: 't3', name: 'rust', created: '2024-03-03 12:00:00.000Z' },
   ],
   categories: [{ id: 'c1', name: 'news' }],
   posts: [
@@ -131,6 +148,14 @@ const ROWS: Rows = {
       loc: { lon: 23.32, lat: 42.69 },
       secret: 's1',
       created: '2024-06-01 10:00:00.000Z',
+      status: 'live',
+      contact: 'ann@example.com',
+      site: 'https://example.com/a',
+      body: '<p>Hello <b>World</b></p>',
+      due: '2024-06-20 12:00:00.000Z',
+      cover: 'a.png',
+      files: ['a.png', 'b.txt'],
+      updated: '2024-06-15 07:59:59.999Z',
     },
     {
       id: 'p2',
@@ -144,6 +169,9 @@ const ROWS: Rows = {
       meta: { status: 'live', n: '5' },
       loc: { lon: 0, lat: 0 },
       created: '2024-06-14 23:59:59.999Z',
+      status: 'draft',
+      files: [],
+      updated: '2024-06-14 00:00:00.000Z',
     },
     {
       id: 'p3',
@@ -157,6 +185,13 @@ const ROWS: Rows = {
       loc: { lon: 2.35, lat: 48.86 },
       secret: 's3',
       created: '2024-06-15 09:00:00.000Z',
+      status: 'archived',
+      contact: 'Cid@Example.com',
+      site: 'http://b.example.org',
+      body: '50% off_sale',
+      due: '2024-02-29 00:00:00.000Z',
+      cover: 'c.jpg',
+      files: ['c.jpg'],
     },
     {
       id: 'p4',
@@ -170,6 +205,13 @@ const ROWS: Rows = {
       meta: { status: 'draft', n: 7 },
       loc: { lon: 23.3, lat: 42.7 },
       created: '2023-12-31 23:59:59.999Z',
+      status: 'live',
+      contact: 'bob@example.com',
+      site: 'https://example.com/%',
+      body: 'go',
+      due: '2023-12-31 23:59:59.999Z',
+      files: ['x.pdf', 'y.pdf', 'z.pdf'],
+      updated: '2024-01-01 00:00:00.000Z',
     },
     {
       id: 'p5',
@@ -183,6 +225,9 @@ const ROWS: Rows = {
       meta: [1, 2],
       loc: { lon: 0, lat: 0 },
       created: '2024-06-15 12:00:00.000Z',
+      status: 'draft',
+      due: '2024-06-15 08:00:00.000Z',
+      body: 'Line\\one',
     },
     { id: 'p6', title: 'sixth', parent: 'p5', author: 'u2', loc: { lon: 0, lat: 0 } },
     { id: 'p7', title: 'seventh', parent: 'p6', loc: { lon: 0, lat: 0 } },
@@ -280,6 +325,7 @@ export async function requestAs(as: As, fx: Fixture): Promise<RequestContext> {
           tags: ['t1', 't3'],
           labels: ['a', 'b'],
           meta: { status: 'draft' },
+          status: 'live',
         },
       }
     case 'realtime':

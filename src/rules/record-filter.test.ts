@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import type { DialectName } from '../db/index.js'
 import { postgresDialect } from '../db/dialects/postgres.js'
 import { sqliteDialect } from '../db/dialects/sqlite.js'
 import { compilerOnly } from '../filter/test-database.test-helper.js'
 import { NOW, openFixture, PG_URL, requestAs, type As, type Fixture } from './fixture.test-helper.js'
+import { COMPARE_OPS, MACROS, MODIFIERS } from '../filter/ast.js'
 import { compileRecordFilter, type RequestContext, type RuleEnv } from './index.js'
 
 /**
@@ -24,6 +26,11 @@ interface Case {
   readonly sqlite: readonly [sql: string, parameters: readonly unknown[]]
   readonly postgres: readonly [sql: string, parameters: readonly unknown[]]
   readonly ids: readonly string[]
+}
+
+/** A PostgreSQL WHERE too long to read inline (strftime's translation): golden/<name>.postgres.sql. */
+function golden(name: string): string {
+  return readFileSync(new URL(`golden/${name}.postgres.sql`, import.meta.url), 'utf8').trimEnd()
 }
 
 function envFor(fx: Fixture, name: DialectName, request: RequestContext): RuleEnv {
@@ -1425,6 +1432,858 @@ const CASES: readonly Case[] = [
     postgres: ['("posts"."title" = $1 OR "posts"."author" = $2)', ["' OR '1'='1", "u1' OR 1=1 --"]],
     ids: [],
   },
+  {
+    name: 'select single equals',
+    filter: 'status = "live"',
+    client: true,
+    sqlite: ['"posts"."status" = ?', ['live']],
+    postgres: ['"posts"."status" = $1', ['live']],
+    ids: ['p1', 'p4'],
+  },
+  {
+    name: 'select single not equals (NULL-safe)',
+    filter: 'status != "live"',
+    client: true,
+    sqlite: ['"posts"."status" IS NOT ?', ['live']],
+    postgres: ['"posts"."status" IS DISTINCT FROM $1', ['live']],
+    ids: ['p2', 'p3', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'email contains, ASCII case-insensitive',
+    filter: 'contact ~ "EXAMPLE.COM"',
+    client: true,
+    sqlite: ['"posts"."contact" LIKE ? ESCAPE \'\\\'', ['%EXAMPLE.COM%']],
+    postgres: ['"posts"."contact" ILIKE $1 ESCAPE \'\\\'', ['%EXAMPLE.COM%']],
+    ids: ['p1', 'p3', 'p4'],
+  },
+  {
+    name: 'email empty',
+    filter: 'contact = ""',
+    client: true,
+    sqlite: ['("posts"."contact" = \'\' OR "posts"."contact" IS NULL)', []],
+    postgres: ['("posts"."contact" = \'\' OR "posts"."contact" IS NULL)', []],
+    ids: ['p2', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'email :lower',
+    filter: 'contact:lower = "cid@example.com"',
+    client: true,
+    sqlite: ['LOWER("posts"."contact") = ?', ['cid@example.com']],
+    postgres: ['LOWER("posts"."contact") = $1', ['cid@example.com']],
+    ids: ['p3'],
+  },
+  {
+    name: 'url pattern: starts with',
+    filter: 'site ~ "https://%"',
+    client: true,
+    sqlite: ['"posts"."site" LIKE ? ESCAPE \'\\\'', ['https://%']],
+    postgres: ['"posts"."site" ILIKE $1 ESCAPE \'\\\'', ['https://%']],
+    ids: ['p1', 'p4'],
+  },
+  {
+    name: 'url escaped percent with a pattern',
+    filter: 'site ~ "%/\\%"',
+    client: true,
+    sqlite: ['"posts"."site" LIKE ? ESCAPE \'\\\'', ['%/\\%']],
+    postgres: ['"posts"."site" ILIKE $1 ESCAPE \'\\\'', ['%/\\%']],
+    ids: ['p4'],
+  },
+  {
+    name: 'LIKE escapes: % in a literal',
+    filter: 'body ~ "\\%"',
+    client: true,
+    sqlite: ['"posts"."body" LIKE ? ESCAPE \'\\\'', ['%\\%%']],
+    postgres: ['"posts"."body" ILIKE $1 ESCAPE \'\\\'', ['%\\%%']],
+    ids: ['p3'],
+  },
+  {
+    name: 'LIKE escapes: _ in a literal',
+    filter: 'body ~ "f_s"',
+    client: true,
+    sqlite: ['"posts"."body" LIKE ? ESCAPE \'\\\'', ['%f\\_s%']],
+    postgres: ['"posts"."body" ILIKE $1 ESCAPE \'\\\'', ['%f\\_s%']],
+    ids: ['p3'],
+  },
+  {
+    name: 'LIKE escapes: backslash in a literal',
+    filter: 'body ~ "e\\o"',
+    client: true,
+    sqlite: ['"posts"."body" LIKE ? ESCAPE \'\\\'', ['%e\\\\o%']],
+    postgres: ['"posts"."body" ILIKE $1 ESCAPE \'\\\'', ['%e\\\\o%']],
+    ids: ['p5'],
+  },
+  {
+    name: 'LIKE: unescaped % makes a pattern',
+    filter: 'body ~ "50%"',
+    client: true,
+    sqlite: ['"posts"."body" LIKE ? ESCAPE \'\\\'', ['50%']],
+    postgres: ['"posts"."body" ILIKE $1 ESCAPE \'\\\'', ['50%']],
+    ids: ['p3'],
+  },
+  {
+    name: 'not contains keeps empty values',
+    filter: 'body !~ "o"',
+    client: true,
+    sqlite: ['"posts"."body" NOT LIKE ? ESCAPE \'\\\'', ['%o%']],
+    postgres: ['"posts"."body" NOT ILIKE $1 ESCAPE \'\\\'', ['%o%']],
+    ids: ['p2', 'p6', 'p7'],
+  },
+  {
+    name: 'editor equals',
+    filter: 'body = "go"',
+    client: true,
+    sqlite: ['"posts"."body" = ?', ['go']],
+    postgres: ['"posts"."body" = $1', ['go']],
+    ids: ['p4'],
+  },
+  {
+    name: 'date greater than @now',
+    filter: 'due > @now',
+    client: true,
+    sqlite: ['"posts"."due" > ?', ['2024-06-15 08:00:00.000Z']],
+    postgres: ['"posts"."due" > $1', ['2024-06-15 08:00:00.000Z']],
+    ids: ['p1'],
+  },
+  {
+    name: 'date equals @now',
+    filter: 'due = @now',
+    client: true,
+    sqlite: ['"posts"."due" = ?', ['2024-06-15 08:00:00.000Z']],
+    postgres: ['"posts"."due" = $1', ['2024-06-15 08:00:00.000Z']],
+    ids: ['p5'],
+  },
+  {
+    name: 'date at most @todayEnd',
+    filter: 'due <= @todayEnd',
+    client: true,
+    sqlite: ['"posts"."due" <= ?', ['2024-06-15 23:59:59.999Z']],
+    postgres: ['"posts"."due" <= $1', ['2024-06-15 23:59:59.999Z']],
+    ids: ['p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'date from @monthStart to @monthEnd',
+    filter: 'due >= @monthStart && due <= @monthEnd',
+    client: true,
+    sqlite: [
+      '("posts"."due" >= ? AND "posts"."due" <= ?)',
+      ['2024-06-01 00:00:00.000Z', '2024-06-30 23:59:59.999Z'],
+    ],
+    postgres: [
+      '("posts"."due" >= $1 AND "posts"."due" <= $2)',
+      ['2024-06-01 00:00:00.000Z', '2024-06-30 23:59:59.999Z'],
+    ],
+    ids: ['p1', 'p5'],
+  },
+  {
+    name: 'date before @yearStart',
+    filter: 'due < @yearStart && due != ""',
+    client: true,
+    sqlite: [
+      '("posts"."due" < ? AND ("posts"."due" <> \'\' AND "posts"."due" IS NOT NULL))',
+      ['2024-01-01 00:00:00.000Z'],
+    ],
+    postgres: [
+      '("posts"."due" < $1 AND ("posts"."due" <> \'\' AND "posts"."due" IS NOT NULL))',
+      ['2024-01-01 00:00:00.000Z'],
+    ],
+    ids: ['p4'],
+  },
+  {
+    name: 'date after @tomorrow',
+    filter: 'due > @tomorrow',
+    client: true,
+    sqlite: ['"posts"."due" > ?', ['2024-06-16 08:00:00.000Z']],
+    postgres: ['"posts"."due" > $1', ['2024-06-16 08:00:00.000Z']],
+    ids: ['p1'],
+  },
+  {
+    name: '@yearEnd and @todayStart',
+    filter: 'created <= @yearEnd && created < @todayStart',
+    client: true,
+    sqlite: [
+      '("posts"."created" <= ? AND "posts"."created" < ?)',
+      ['2024-12-31 23:59:59.999Z', '2024-06-15 00:00:00.000Z'],
+    ],
+    postgres: [
+      '("posts"."created" <= $1 AND "posts"."created" < $2)',
+      ['2024-12-31 23:59:59.999Z', '2024-06-15 00:00:00.000Z'],
+    ],
+    ids: ['p1', 'p2', 'p4', 'p6', 'p7'],
+  },
+  {
+    name: 'number macros: @year',
+    filter: 'views < @year && views > @month',
+    client: true,
+    sqlite: ['("posts"."views" < ? AND "posts"."views" > ?)', [2024, 6]],
+    postgres: ['("posts"."views" < $1 AND "posts"."views" > $2)', [2024, 6]],
+    ids: ['p1', 'p4', 'p5'],
+  },
+  {
+    name: 'number macros: @day @hour',
+    filter: '@day = 15 && @hour = 8 && @minute = 0 && @second = 0 && @weekday = 6',
+    client: true,
+    sqlite: ['(TRUE AND TRUE AND TRUE AND TRUE AND TRUE)', []],
+    postgres: ['(TRUE AND TRUE AND TRUE AND TRUE AND TRUE)', []],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'autodate empty',
+    filter: 'updated = ""',
+    client: true,
+    sqlite: ['("posts"."updated" = \'\' OR "posts"."updated" IS NULL)', []],
+    postgres: ['("posts"."updated" = \'\' OR "posts"."updated" IS NULL)', []],
+    ids: ['p3', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'file single empty',
+    filter: 'cover = ""',
+    client: true,
+    sqlite: ['("posts"."cover" = \'\' OR "posts"."cover" IS NULL)', []],
+    postgres: ['("posts"."cover" = \'\' OR "posts"."cover" IS NULL)', []],
+    ids: ['p2', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'file single set',
+    filter: 'cover != ""',
+    client: true,
+    sqlite: ['("posts"."cover" <> \'\' AND "posts"."cover" IS NOT NULL)', []],
+    postgres: ['("posts"."cover" <> \'\' AND "posts"."cover" IS NOT NULL)', []],
+    ids: ['p1', 'p3'],
+  },
+  {
+    name: 'file multiple :length',
+    filter: 'files:length > 1',
+    client: true,
+    sqlite: [
+      'COALESCE(json_array_length(CASE WHEN json_valid("posts"."files") THEN "posts"."files" WHEN "posts"."files" IS NULL OR "posts"."files" = \'\' THEN \'[]\' ELSE json_array("posts"."files") END), 0) > ?',
+      [1],
+    ],
+    postgres: ['CAST(COALESCE(jsonb_array_length("posts"."files"), 0) AS DOUBLE PRECISION) > $1', [1]],
+    ids: ['p1', 'p4'],
+  },
+  {
+    name: 'multiple column any-of compares its JSON text',
+    filter: 'files ?= "a.png"',
+    client: true,
+    sqlite: ['"posts"."files" = ?', ['a.png']],
+    postgres: [
+      '(CASE WHEN "posts"."files" IS NULL THEN NULL ELSE (SELECT \'[\' || COALESCE(string_agg(to_json("~e"."v")::text, \',\' ORDER BY "~e"."n"), \'\') || \']\' FROM jsonb_array_elements_text("posts"."files") WITH ORDINALITY AS "~e"("v", "n")) END COLLATE "C") = $1',
+      ['a.png'],
+    ],
+    ids: [],
+  },
+  {
+    name: 'file multiple :each match-all contains',
+    filter: 'files:each ~ ".pdf"',
+    client: true,
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."files") THEN "posts"."files" WHEN "posts"."files" IS NULL OR "posts"."files" = \'\' THEN \'[]\' ELSE json_array("posts"."files") END) AS "each~1" ON TRUE WHERE ("each~1"."value" LIKE ? ESCAPE \'\\\' AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."files") THEN "posts"."files" WHEN "posts"."files" IS NULL OR "posts"."files" = \'\' THEN \'[]\' ELSE json_array("posts"."files") END) AS "each~2" ON TRUE WHERE NOT ("each~2"."value" LIKE ? ESCAPE \'\\\'))))',
+      ['%.pdf%', '%.pdf%'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."files") AS "each~1"("value") ON TRUE WHERE ("each~1"."value" ILIKE $1 ESCAPE \'\\\' AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."files") AS "each~2"("value") ON TRUE WHERE NOT ("each~2"."value" ILIKE $2 ESCAPE \'\\\'))))',
+      ['%.pdf%', '%.pdf%'],
+    ],
+    ids: ['p4'],
+  },
+  {
+    name: 'file multiple :each any-of not contains',
+    filter: 'files:each ?!~ ".pdf"',
+    client: true,
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."files") THEN "posts"."files" WHEN "posts"."files" IS NULL OR "posts"."files" = \'\' THEN \'[]\' ELSE json_array("posts"."files") END) AS "each~1" ON TRUE WHERE "each~1"."value" NOT LIKE ? ESCAPE \'\\\')',
+      ['%.pdf%'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."files") AS "each~1"("value") ON TRUE WHERE "each~1"."value" NOT ILIKE $1 ESCAPE \'\\\')',
+      ['%.pdf%'],
+    ],
+    ids: ['p1', 'p3'],
+  },
+  {
+    name: 'number equals negative float',
+    filter: 'views = -5.5',
+    client: true,
+    sqlite: ['"posts"."views" = ?', [-5.5]],
+    postgres: ['"posts"."views" = $1', [-5.5]],
+    ids: ['p3'],
+  },
+  {
+    name: 'number not equals',
+    filter: 'views != 10',
+    client: true,
+    sqlite: ['"posts"."views" IS NOT ?', [10]],
+    postgres: ['"posts"."views" IS DISTINCT FROM $1', [10]],
+    ids: ['p2', 'p3', 'p4', 'p6', 'p7'],
+  },
+  {
+    name: 'number greater or equal',
+    filter: 'views >= 10',
+    client: true,
+    sqlite: ['"posts"."views" >= ?', [10]],
+    postgres: ['"posts"."views" >= $1', [10]],
+    ids: ['p1', 'p4', 'p5'],
+  },
+  {
+    name: 'number less than',
+    filter: 'views < 0',
+    client: true,
+    sqlite: ['"posts"."views" < ?', [0]],
+    postgres: ['"posts"."views" < $1', [0]],
+    ids: ['p3'],
+  },
+  {
+    name: 'literal on the left',
+    filter: '5 < views && "Hello World" = title',
+    client: true,
+    sqlite: ['(? < "posts"."views" AND ? = "posts"."title")', [5, 'Hello World']],
+    postgres: ['($1 < "posts"."views" AND $2 = "posts"."title")', [5, 'Hello World']],
+    ids: ['p1'],
+  },
+  {
+    name: 'any-of on a single value: ?= ',
+    filter: 'title ?= "Hello World"',
+    client: true,
+    sqlite: ['"posts"."title" = ?', ['Hello World']],
+    postgres: ['"posts"."title" = $1', ['Hello World']],
+    ids: ['p1'],
+  },
+  {
+    name: 'any-of on a single value: ?!=',
+    filter: 'title ?!= ""',
+    client: true,
+    sqlite: ['("posts"."title" <> \'\' AND "posts"."title" IS NOT NULL)', []],
+    postgres: ['("posts"."title" <> \'\' AND "posts"."title" IS NOT NULL)', []],
+    ids: ['p1', 'p2', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'any-of on a single value: ?>',
+    filter: 'views ?> 5',
+    client: true,
+    sqlite: ['"posts"."views" > ?', [5]],
+    postgres: ['"posts"."views" > $1', [5]],
+    ids: ['p1', 'p4', 'p5'],
+  },
+  {
+    name: 'any-of on a single value: ?>=',
+    filter: 'views ?>= 10',
+    client: true,
+    sqlite: ['"posts"."views" >= ?', [10]],
+    postgres: ['"posts"."views" >= $1', [10]],
+    ids: ['p1', 'p4', 'p5'],
+  },
+  {
+    name: 'any-of on a single value: ?<',
+    filter: 'views ?< 0',
+    client: true,
+    sqlite: ['"posts"."views" < ?', [0]],
+    postgres: ['"posts"."views" < $1', [0]],
+    ids: ['p3'],
+  },
+  {
+    name: 'any-of on a single value: ?<=',
+    filter: 'views ?<= 0',
+    client: true,
+    sqlite: ['"posts"."views" <= ?', [0]],
+    postgres: ['"posts"."views" <= $1', [0]],
+    ids: ['p2', 'p3', 'p6', 'p7'],
+  },
+  {
+    name: 'any-of on a single value: ?~',
+    filter: 'title ?~ "O"',
+    client: true,
+    sqlite: ['"posts"."title" LIKE ? ESCAPE \'\\\'', ['%O%']],
+    postgres: ['"posts"."title" ILIKE $1 ESCAPE \'\\\'', ['%O%']],
+    ids: ['p1', 'p2', 'p4', 'p5'],
+  },
+  {
+    name: 'any-of on a single value: ?!~',
+    filter: 'title ?!~ "o"',
+    client: true,
+    sqlite: ['"posts"."title" NOT LIKE ? ESCAPE \'\\\'', ['%o%']],
+    postgres: ['"posts"."title" NOT ILIKE $1 ESCAPE \'\\\'', ['%o%']],
+    ids: ['p3', 'p6', 'p7'],
+  },
+  {
+    name: 'multi any-of greater',
+    filter: 'tags.name ?> "js"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" > ?)',
+      ['js'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~1"("value") ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" > $1)',
+      ['js'],
+    ],
+    ids: ['p4', 'p5'],
+  },
+  {
+    name: 'multi any-of less or equal',
+    filter: 'tags.name ?<= "go"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" <= ?)',
+      ['go'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~1"("value") ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE "tags~2"."name" <= $1)',
+      ['go'],
+    ],
+    ids: ['p1', 'p3'],
+  },
+  {
+    name: 'multi match-all greater or equal',
+    filter: 'tags.name >= "js"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" >= ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" >= ?))))',
+      ['js', 'js'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~1"("value") ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" >= $1 AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~3"("value") ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" >= $2))))',
+      ['js', 'js'],
+    ],
+    ids: ['p4', 'p5'],
+  },
+  {
+    name: 'multi match-all less',
+    filter: 'tags.name < "rust"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" < ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" < ?))))',
+      ['rust', 'rust'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~1"("value") ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE ("tags~2"."name" < $1 AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."tags") AS "each~3"("value") ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT ("tags~4"."name" < $2))))',
+      ['rust', 'rust'],
+    ],
+    ids: ['p1', 'p3'],
+  },
+  {
+    name: 'multi any-of not equals',
+    filter: 'labels:each ?!= "a"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."labels") THEN "posts"."labels" WHEN "posts"."labels" IS NULL OR "posts"."labels" = \'\' THEN \'[]\' ELSE json_array("posts"."labels") END) AS "each~1" ON TRUE WHERE "each~1"."value" IS NOT ?)',
+      ['a'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN LATERAL jsonb_array_elements_text("posts"."labels") AS "each~1"("value") ON TRUE WHERE "each~1"."value" IS DISTINCT FROM $1)',
+      ['a'],
+    ],
+    ids: ['p1', 'p2', 'p3', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'null equals an empty relation',
+    filter: 'author = null',
+    sqlite: ['("posts"."author" = \'\' OR "posts"."author" IS NULL)', []],
+    postgres: ['("posts"."author" = \'\' OR "posts"."author" IS NULL)', []],
+    ids: ['p3', 'p7'],
+  },
+  {
+    name: 'null not equals',
+    filter: 'author != null && parent != null',
+    sqlite: [
+      '(("posts"."author" <> \'\' AND "posts"."author" IS NOT NULL) AND ("posts"."parent" <> \'\' AND "posts"."parent" IS NOT NULL))',
+      [],
+    ],
+    postgres: [
+      '(("posts"."author" <> \'\' AND "posts"."author" IS NOT NULL) AND ("posts"."parent" <> \'\' AND "posts"."parent" IS NOT NULL))',
+      [],
+    ],
+    ids: ['p2', 'p4', 'p5', 'p6'],
+  },
+  {
+    name: 'null literal on the left',
+    filter: 'null = parent',
+    sqlite: ['("posts"."parent" = \'\' OR "posts"."parent" IS NULL)', []],
+    postgres: ['("posts"."parent" = \'\' OR "posts"."parent" IS NULL)', []],
+    ids: ['p1'],
+  },
+  {
+    name: 'JSON path any-of is plain',
+    filter: 'meta.status ?= "draft"',
+    sqlite: ['json_extract("posts"."meta", ?) IS ?', ['$.status', 'draft']],
+    postgres: [
+      '(SELECT (CASE WHEN jsonb_typeof("~j"."v") = \'string\' THEN ("~j"."v" #>> \'{}\') END) IS NOT DISTINCT FROM $1 FROM (SELECT ("posts"."meta" #> CAST($2 AS text[])) AS "v") AS "~j")',
+      ['draft', ['status']],
+    ],
+    ids: ['p1', 'p4'],
+  },
+  {
+    name: 'JSON path into an array item',
+    filter: 'meta.items.1.name = "second"',
+    sqlite: ['json_extract("posts"."meta", ?) IS ?', ['$.items[1].name', 'second']],
+    postgres: [
+      '(SELECT (CASE WHEN jsonb_typeof("~j"."v") = \'string\' THEN ("~j"."v" #>> \'{}\') END) IS NOT DISTINCT FROM $1 FROM (SELECT ("posts"."meta" #> CAST($2 AS text[])) AS "v") AS "~j")',
+      ['second', ['items', '1', 'name']],
+    ],
+    ids: ['p1'],
+  },
+  {
+    name: 'JSON number vs numeric text',
+    filter: 'meta.n >= 5',
+    sqlite: ['json_extract("posts"."meta", ?) >= ?', ['$.n', 5]],
+    postgres: [
+      '(SELECT CASE WHEN jsonb_typeof("~j"."v") IN (\'number\', \'boolean\') THEN (CASE jsonb_typeof("~j"."v") WHEN \'number\' THEN CAST(("~j"."v" #>> \'{}\') AS DOUBLE PRECISION) WHEN \'boolean\' THEN CASE WHEN ("~j"."v" #>> \'{}\') = \'true\' THEN 1 ELSE 0 END END) >= $1 WHEN jsonb_typeof("~j"."v") IN (\'string\', \'object\', \'array\') THEN TRUE END FROM (SELECT ("posts"."meta" #> CAST($2 AS text[])) AS "v") AS "~j")',
+      [5, ['n']],
+    ],
+    ids: ['p1', 'p2', 'p4'],
+  },
+  {
+    name: 'JSON path missing vs empty',
+    filter: 'meta.nope = ""',
+    sqlite: ['json_extract("posts"."meta", ?) IS ?', ['$.nope', '']],
+    postgres: [
+      '(SELECT (CASE WHEN jsonb_typeof("~j"."v") = \'string\' THEN ("~j"."v" #>> \'{}\') END) IS NOT DISTINCT FROM $1 FROM (SELECT ("posts"."meta" #> CAST($2 AS text[])) AS "v") AS "~j")',
+      ['', ['nope']],
+    ],
+    ids: [],
+  },
+  {
+    name: 'geoDistance under 1 km',
+    filter: 'geoDistance(loc.lon, loc.lat, 2.35, 48.86) < 1',
+    sqlite: [
+      '(6371 * acos(min(max(cos(radians(json_extract("posts"."loc", \'$.lat\'))) * cos(radians(?)) * cos(radians(?) - radians(json_extract("posts"."loc", \'$.lon\'))) + sin(radians(json_extract("posts"."loc", \'$.lat\'))) * sin(radians(?)), -1), 1))) < ?',
+      [48.86, 2.35, 48.86, 1],
+    ],
+    postgres: [
+      '(6371 * acos(LEAST(GREATEST(cos(radians(CAST("posts"."loc" ->> \'lat\' AS DOUBLE PRECISION))) * cos(radians($1)) * cos(radians($2) - radians(CAST("posts"."loc" ->> \'lon\' AS DOUBLE PRECISION))) + sin(radians(CAST("posts"."loc" ->> \'lat\' AS DOUBLE PRECISION))) * sin(radians($3)), -1), 1))) < $4',
+      [48.86, 2.35, 48.86, 1],
+    ],
+    ids: ['p3'],
+  },
+  {
+    name: 'geoDistance through a relation',
+    filter: 'geoDistance(parent.loc.lon, parent.loc.lat, 23.32, 42.69) < 5',
+    sqlite: [
+      '(6371 * acos(min(max(cos(radians((SELECT json_extract("posts~1"."loc", \'$.lat\') FROM "posts" AS "posts~1" WHERE "posts~1"."id" = "posts"."parent"))) * cos(radians(?)) * cos(radians(?) - radians((SELECT json_extract("posts~1"."loc", \'$.lon\') FROM "posts" AS "posts~1" WHERE "posts~1"."id" = "posts"."parent"))) + sin(radians((SELECT json_extract("posts~1"."loc", \'$.lat\') FROM "posts" AS "posts~1" WHERE "posts~1"."id" = "posts"."parent"))) * sin(radians(?)), -1), 1))) < ?',
+      [42.69, 23.32, 42.69, 5],
+    ],
+    postgres: [
+      '(6371 * acos(LEAST(GREATEST(cos(radians((SELECT CAST("posts~1"."loc" ->> \'lat\' AS DOUBLE PRECISION) FROM "posts" AS "posts~1" WHERE "posts~1"."id" = "posts"."parent"))) * cos(radians($1)) * cos(radians($2) - radians((SELECT CAST("posts~1"."loc" ->> \'lon\' AS DOUBLE PRECISION) FROM "posts" AS "posts~1" WHERE "posts~1"."id" = "posts"."parent"))) + sin(radians((SELECT CAST("posts~1"."loc" ->> \'lat\' AS DOUBLE PRECISION) FROM "posts" AS "posts~1" WHERE "posts~1"."id" = "posts"."parent"))) * sin(radians($3)), -1), 1))) < $4',
+      [42.69, 23.32, 42.69, 5],
+    ],
+    ids: ['p2', 'p5'],
+  },
+  {
+    name: 'back-relation any-of of a field',
+    filter: 'members_via_post.role ?= "owner"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "members" AS "members~1" ON "members~1"."post" = "posts"."id" WHERE "members~1"."role" = ?)',
+      ['owner'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "members" AS "members~1" ON "members~1"."post" = "posts"."id" WHERE "members~1"."role" = $1)',
+      ['owner'],
+    ],
+    ids: ['p1'],
+  },
+  {
+    name: 'back-relation through a relation',
+    filter: 'members_via_post.user.name ?= "Bob"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "members" AS "members~1" ON "members~1"."post" = "posts"."id" LEFT JOIN "users" AS "users~2" ON "users~2"."id" = "members~1"."user" WHERE "users~2"."name" = ?)',
+      ['Bob'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "members" AS "members~1" ON "members~1"."post" = "posts"."id" LEFT JOIN "users" AS "users~2" ON "users~2"."id" = "members~1"."user" WHERE "users~2"."name" = $1)',
+      ['Bob'],
+    ],
+    ids: ['p1', 'p2'],
+  },
+  {
+    name: 'back-relation id any-of',
+    filter: 'comments_via_post.id ?= "k3"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "comments" AS "comments~1" ON "comments~1"."post" = "posts"."id" WHERE "comments~1"."id" = ?)',
+      ['k3'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "comments" AS "comments~1" ON "comments~1"."post" = "posts"."id" WHERE "comments~1"."id" = $1)',
+      ['k3'],
+    ],
+    ids: ['p2'],
+  },
+  {
+    name: '@collection alias with a relation field',
+    filter: '@collection.members:m.post ?= id && @collection.members:m.role ?= "viewer"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "members" AS "members~1" ON TRUE WHERE (COALESCE("members~1"."post", \'\') = COALESCE("posts"."id", \'\') AND "members~1"."role" = ?))',
+      ['viewer'],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "members" AS "members~1" ON TRUE WHERE (COALESCE("members~1"."post", \'\') = COALESCE("posts"."id", \'\') AND "members~1"."role" = $1))',
+      ['viewer'],
+    ],
+    ids: ['p1', 'p2'],
+  },
+  {
+    name: '@collection compared with a field',
+    filter: '@collection.tags.name ?= title',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "tags" AS "tags~1" ON TRUE WHERE COALESCE("tags~1"."name", \'\') = COALESCE("posts"."title", \'\'))',
+      [],
+    ],
+    postgres: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN "tags" AS "tags~1" ON TRUE WHERE COALESCE("tags~1"."name", \'\') = COALESCE("posts"."title", \'\'))',
+      [],
+    ],
+    ids: [],
+  },
+  {
+    name: '@request.query',
+    filter: '@request.query.page = "2" && @request.query.page != 2',
+    sqlite: ['(TRUE AND TRUE)', []],
+    postgres: ['(TRUE AND TRUE)', []],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: '@request.headers contains',
+    filter: '@request.headers.content_type ~ "json"',
+    sqlite: ['TRUE', []],
+    postgres: ['TRUE', []],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: '@request.context realtime',
+    filter: '@request.context = "realtime"',
+    as: 'realtime',
+    sqlite: ['TRUE', []],
+    postgres: ['TRUE', []],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: '@request.auth.id in a multi relation',
+    filter: 'tags ?= @request.auth.id || author = @request.auth.id',
+    as: 'u2',
+    sqlite: ['("posts"."tags" = ? OR "posts"."author" = ?)', ['u2', 'u2']],
+    postgres: [
+      '((CASE WHEN "posts"."tags" IS NULL THEN NULL ELSE (SELECT \'[\' || COALESCE(string_agg(to_json("~e"."v")::text, \',\' ORDER BY "~e"."n"), \'\') || \']\' FROM jsonb_array_elements_text("posts"."tags") WITH ORDINALITY AS "~e"("v", "n")) END COLLATE "C") = $1 OR "posts"."author" = $2)',
+      ['u2', 'u2'],
+    ],
+    ids: ['p2', 'p6'],
+  },
+  {
+    name: '@request.body select :changed',
+    filter: '@request.body.status:changed = true',
+    as: 'body',
+    sqlite: ['(? IS NOT "posts"."status") = ?', ['live', 1]],
+    postgres: ['($1 IS DISTINCT FROM "posts"."status") = $2', ['live', true]],
+    ids: ['p2', 'p3', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: '@request.body :isset of a body-only key',
+    filter: '@request.body.extra:isset = false && @request.body.title:isset = true',
+    as: 'body',
+    sqlite: ['(TRUE AND TRUE)', []],
+    postgres: ['(TRUE AND TRUE)', []],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'strftime year of an autodate',
+    filter: 'strftime(\'%Y\', created) = "2024"',
+    sqlite: ['strftime(?, "posts"."created") = ?', ['%Y', '2024']],
+    postgres: [
+      golden('strftime-year-of-an-autodate'),
+      [
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024',
+      ],
+    ],
+    ids: ['p1', 'p2', 'p3', 'p5'],
+  },
+  {
+    name: 'strftime month of a date',
+    filter: 'strftime(\'%Y-%m\', due) = "2024-06"',
+    sqlite: ['strftime(?, "posts"."due") = ?', ['%Y-%m', '2024-06']],
+    postgres: [
+      golden('strftime-month-of-a-date'),
+      [
+        '-',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024-06',
+      ],
+    ],
+    ids: ['p1', 'p5'],
+  },
+  {
+    name: 'strftime of an empty date is empty',
+    filter: 'strftime(\'%Y\', due) = ""',
+    sqlite: ['(strftime(?, "posts"."due") = \'\' OR strftime(?, "posts"."due") IS NULL)', ['%Y', '%Y']],
+    postgres: [
+      golden('strftime-of-an-empty-date-is-empty'),
+      [
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+      ],
+    ],
+    ids: ['p2', 'p6', 'p7'],
+  },
+  {
+    name: 'strftime weekday and day of year',
+    filter: 'strftime(\'%w\', created) = "6" || strftime(\'%j\', created) = "153"',
+    sqlite: [
+      '(strftime(?, "posts"."created") = ? OR strftime(?, "posts"."created") = ?)',
+      ['%w', '6', '%j', '153'],
+    ],
+    postgres: [
+      golden('strftime-weekday-and-day-of-year'),
+      [
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '6',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '153',
+      ],
+    ],
+    ids: ['p1', 'p3', 'p5'],
+  },
+  {
+    name: 'strftime with modifiers',
+    filter: "strftime('%Y-%m-%d', due, '+1 months', 'start of month') = \"2024-03-01\"",
+    sqlite: [
+      'strftime(?, "posts"."due", ?, ?) = ?',
+      ['%Y-%m-%d', '+1 months', 'start of month', '2024-03-01'],
+    ],
+    postgres: [
+      golden('strftime-with-modifiers'),
+      [
+        '-',
+        '-',
+        '0',
+        '1',
+        '1',
+        '1',
+        '1',
+        '1',
+        '1',
+        '1',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024-03-01',
+      ],
+    ],
+    ids: ['p3'],
+  },
+  {
+    name: 'strftime of @now',
+    filter: 'strftime(\'%Y-%m-%d %H\', @now) = "2024-06-15 08"',
+    sqlite: ['strftime(?, ?) = ?', ['%Y-%m-%d %H', '2024-06-15 08:00:00.000Z', '2024-06-15 08']],
+    postgres: [
+      golden('strftime-of-now'),
+      [
+        '-',
+        '-',
+        ' ',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024-06-15 08:00:00.000Z',
+        '2024-06-15 08',
+      ],
+    ],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'strftime without a time value is now',
+    filter: 'strftime(\'%H:%M\') = "08:00"',
+    sqlite: ['strftime(?, ?) = ?', ['%H:%M', '2024-06-15 08:00:00.000Z', '08:00']],
+    postgres: [
+      golden('strftime-without-a-time-value-is-now'),
+      [
+        ':',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024-06-15 08:00:00.000Z',
+        '08:00',
+      ],
+    ],
+    ids: ['p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7'],
+  },
+  {
+    name: 'strftime match-all over a relation',
+    filter: 'strftime(\'%Y\', tags.created) = "2024"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE (strftime(?, "tags~2"."created") = ? AND NOT EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~3" ON TRUE LEFT JOIN "tags" AS "tags~4" ON "tags~4"."id" = "each~3"."value" WHERE NOT (strftime(?, "tags~4"."created") = ?))))',
+      ['%Y', '2024', '%Y', '2024'],
+    ],
+    postgres: [
+      golden('strftime-match-all-over-a-relation'),
+      [
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2024',
+      ],
+    ],
+    ids: ['p3', 'p5'],
+  },
+  {
+    name: 'strftime any-of over a relation',
+    filter: 'strftime(\'%Y\', tags.created) ?= "2023"',
+    sqlite: [
+      'EXISTS (SELECT 1 FROM (SELECT 1) AS "~" LEFT JOIN json_each(CASE WHEN json_valid("posts"."tags") THEN "posts"."tags" WHEN "posts"."tags" IS NULL OR "posts"."tags" = \'\' THEN \'[]\' ELSE json_array("posts"."tags") END) AS "each~1" ON TRUE LEFT JOIN "tags" AS "tags~2" ON "tags~2"."id" = "each~1"."value" WHERE strftime(?, "tags~2"."created") = ?)',
+      ['%Y', '2023'],
+    ],
+    postgres: [
+      golden('strftime-any-of-over-a-relation'),
+      [
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '2023',
+      ],
+    ],
+    ids: ['p1', 'p4'],
+  },
+  {
+    name: 'strftime contains',
+    filter: 'strftime(\'%Y-%m-%d %H:%M:%S.\', created) ~ "2024-06"',
+    sqlite: ['strftime(?, "posts"."created") LIKE ? ESCAPE \'\\\'', ['%Y-%m-%d %H:%M:%S.', '%2024-06%']],
+    postgres: [
+      golden('strftime-contains'),
+      [
+        '-',
+        '-',
+        ' ',
+        ':',
+        ':',
+        '.',
+        212585198400000,
+        '^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*(?:([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?)?$',
+        '^([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.]([0-9]+))?)?[ \\t\\n\\v\\f\\r]*(?:([+-])([0-9]{2}):([0-9]{2})[ \\t\\n\\v\\f\\r]*|[Zz][ \\t\\n\\v\\f\\r]*)?$',
+        '^[ \\t\\n\\v\\f\\r]*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?[ \\t\\n\\v\\f\\r]*$',
+        '%2024-06%',
+      ],
+    ],
+    ids: ['p1', 'p2', 'p3', 'p5'],
+  },
 ]
 
 function where(c: Case, fx: Fixture, name: DialectName, request: RequestContext) {
@@ -1434,9 +2293,20 @@ function where(c: Case, fx: Fixture, name: DialectName, request: RequestContext)
   return expr
 }
 
-test('the golden table has at least 80 cases, each run on both databases', () => {
-  expect(CASES.length).toBeGreaterThanOrEqual(80)
+test('the golden table has at least 150 cases, each named once, each run on both databases', () => {
+  expect(CASES.length).toBeGreaterThanOrEqual(150)
   expect(new Set(CASES.map((c) => c.name)).size).toBe(CASES.length)
+})
+
+test('the golden table uses every operator, modifier and datetime macro', () => {
+  const text = CASES.map((c) => c.filter).join('\n')
+  const ops = new Set(text.match(/\?!~|\?!=|\?>=|\?<=|\?[=~<>]|!~|!=|>=|<=|[=~<>]/g))
+  expect([...COMPARE_OPS].filter((op) => !ops.has(op))).toEqual([])
+  for (const m of MODIFIERS) expect(text).toContain(`:${m}`)
+  for (const m of MACROS) expect(text).toContain(m)
+  for (const f of ['_via_', '@collection.', ':m.', '@request.', 'geoDistance(', 'strftime(', 'meta.']) {
+    expect(text).toContain(f)
+  }
 })
 
 describe('record filters: golden SQL', () => {
