@@ -30,14 +30,6 @@ const MAX_CREDENTIAL_LENGTH = 1024
  * Sign-in with password, token issue/verify and refresh for every auth collection (§8). The auth
  * issue extends this service with OTP, MFA, OAuth2 and the mail flows.
  */
-/**
- * A credential as text. Form bodies infer `12345678` as a number and `true` as a boolean (§1.2);
- * PocketBase binds auth forms to string fields, so such values are their original text again.
- */
-function formText(v: unknown): unknown {
-  return typeof v === 'number' || typeof v === 'boolean' ? String(v) : v
-}
-
 export class AuthService {
   readonly #database: Database
   readonly #collections: CollectionService
@@ -85,8 +77,8 @@ export class AuthService {
       throw forbidden('The collection is not configured to allow password authentication.')
     const input = isJsonObject(body) ? body : {}
     const errors = new ValidationErrors()
-    const identity = formText(input.identity)
-    const password = formText(input.password)
+    const identity = input.identity
+    const password = input.password
     if (typeof identity !== 'string' || identity === '' || identity.length > MAX_CREDENTIAL_LENGTH)
       errors.add(['identity'], fieldError('validation_required', 'Cannot be blank.'))
     if (typeof password !== 'string' || password === '' || password.length > MAX_CREDENTIAL_LENGTH)

@@ -1,13 +1,30 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuthService } from '../../auth/index.js'
 
 type Params = { c: string }
+
+const FORM = /^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i
+
+/**
+ * A form body infers `12345678` as a number and `true` as a boolean (§1.2); PocketBase binds auth
+ * forms to string fields, so there such credentials are their original text. JSON stays as sent.
+ */
+function credentials(req: FastifyRequest): unknown {
+  const body = req.body
+  if (!FORM.test(req.headers['content-type'] ?? '') || typeof body !== 'object' || body === null) return body
+  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) }
+  for (const key of ['identity', 'password']) {
+    const v = out[key]
+    if (typeof v === 'number' || typeof v === 'boolean') out[key] = String(v)
+  }
+  return out
+}
 
 /** Password sign-in and refresh for auth collections (§8.5, §8.9). */
 export function authRoutes(auth: AuthService) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Params: Params }>('/api/collections/:c/auth-with-password', async (req) =>
-      auth.authWithPassword(auth.authCollection(req.params.c), req.body),
+      auth.authWithPassword(auth.authCollection(req.params.c), credentials(req)),
     )
     app.post<{ Params: Params }>('/api/collections/:c/auth-refresh', async (req) =>
       auth.refresh(auth.authCollection(req.params.c), req.actor),
