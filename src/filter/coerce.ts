@@ -25,13 +25,20 @@ export function textOf(value: string | number | boolean): string {
 /**
  * Converts a non-null literal for a comparison with an operand of `kind`, following SQLite's type
  * affinity so both databases give SQLite's answers: a number next to a text column compares as
- * text, a numeric text next to a number column as a number.
+ * text, a numeric text next to a number column as a number. A computed operand (`affinity` false:
+ * LOWER(), `:length`, a function) converts nothing: a number literal never meets a computed text,
+ * nor a text literal a computed number (numbers sort before texts).
  */
 export function coerce(
   value: Exclude<LiteralValue, null>,
   kind: OperandKind,
   dialect: FilterDialect,
+  affinity = true,
 ): Coerced | undefined {
+  if (!affinity && kind !== 'json') {
+    const isText = typeof value === 'string'
+    if (isText !== (kind === 'text' || kind === 'date')) return undefined
+  }
   switch (kind) {
     case 'text':
     case 'date':

@@ -21,6 +21,8 @@ type SqlOperand = Extract<Operand, { type: 'sql' }>
 
 const TRUE = sql<SqlBool>`TRUE`
 const FALSE = sql<SqlBool>`FALSE`
+/** SQL's unknown: a comparison with NULL. */
+const UNKNOWN = sql<SqlBool>`NULL`
 const MIRROR: Readonly<Record<string, BaseCompareOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' }
 
 /**
@@ -86,9 +88,26 @@ function split(left: Operand, right: Operand): { column: SqlOperand; value: Lite
   throw new Error('split() needs one literal and one SQL operand')
 }
 
+/** A number (or boolean) operand and a text one: the pair, number first, or undefined. */
+function mixed(left: SqlOperand, right: SqlOperand): [SqlOperand, SqlOperand] | undefined {
+  const numeric = (o: SqlOperand) => o.kind === 'number' || o.kind === 'bool'
+  const textual = (o: SqlOperand) => comparisonClass(o.kind) === 'text'
+  if (numeric(left) && textual(right)) return [left, right]
+  if (numeric(right) && textual(left)) return [right, left]
+  return undefined
+}
+
 function equality(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
     if (left.kind === 'json' || right.kind === 'json') return jsonPair(negate ? '!=' : '=', left, right, d)
+    const pair = mixed(left, right)
+    if (pair !== undefined) {
+      // PocketBase's COALESCE(a, '') = COALESCE(b, '') has no affinity: a number never equals a text,
+      // so only a missing number next to an empty or missing text is equal
+      const [n, t] = pair
+      const same = sql<SqlBool>`(${n.expression} IS NULL AND (${t.expression} IS NULL OR ${t.expression} = ''))`
+      return negate ? sql<SqlBool>`NOT ${same}` : same
+    }
     const [a, b, cls] = aligned(left, right, d)
     if (cls === 'text') {
       return sql<SqlBool>`COALESCE(${a}, '') ${sql.raw(negate ? '<>' : '=')} COALESCE(${b}, '')`
@@ -98,13 +117,19 @@ function equality(negate: boolean, left: Operand, right: Operand, d: FilterDiale
   const { column, value, flipped } = split(left, right)
   if (column.kind === 'json')
     return d.jsonCompare(negate ? '!=' : '=', column.expression, jsonLiteral(value), flipped)
-  if (value === null || value === '') return empty(negate, column)
-  const coerced = coerce(value, column.kind, d)
-  if (coerced === undefined) return negate ? TRUE : FALSE
+  if (value === null || value === '') return empty(negate, column, value)
+  const coerced = coerce(value, column.kind, d, column.computed !== true)
+  // a number never equals a text: false, or unknown for a missing value (`IS NOT`: true)
+  if (coerced === undefined) return negate ? TRUE : known(column.expression, FALSE)
   const col = coerced.asNumber ? d.boolToNumber(column.expression) : column.expression
   const param = sql.val(coerced.value)
   const [a, b] = flipped ? [param, col] : [col, param]
   return negate ? d.same(a, b, negate) : binary(a, '=', b)
+}
+
+/** `answer` for a value, NULL (unknown) for a missing one, as SQL comparisons with NULL are. */
+function known(x: Expression<unknown>, answer: RawBuilder<SqlBool>): RawBuilder<SqlBool> {
+  return sql<SqlBool>`CASE WHEN ${x} IS NOT NULL THEN ${answer} END`
 }
 
 /** A literal as a JSON value is compared with it: booleans are SQLite's 1 and 0. */
@@ -133,9 +158,12 @@ function jsonPair(
 }
 
 /** `x = ""` and `x = null`: a text matches '' or NULL; other kinds only NULL. */
-function empty(negate: boolean, column: SqlOperand): RawBuilder<SqlBool> {
+function empty(negate: boolean, column: SqlOperand, value: '' | null): RawBuilder<SqlBool> {
   const x = column.expression
   if (comparisonClass(column.kind) !== 'text') {
+    // A computed number (geoDistance, a geoPoint coordinate) is PocketBase's "no NULL fallback"
+    // operand: `x = ""` is `x IS ''`, never true; a number column falls back: NULL is "" there.
+    if (value === '' && column.computed === true) return negate ? TRUE : FALSE
     return negate ? sql<SqlBool>`${x} IS NOT NULL` : sql<SqlBool>`${x} IS NULL`
   }
   return negate ? sql<SqlBool>`(${x} <> '' AND ${x} IS NOT NULL)` : sql<SqlBool>`(${x} = '' OR ${x} IS NULL)`
@@ -144,6 +172,13 @@ function empty(negate: boolean, column: SqlOperand): RawBuilder<SqlBool> {
 function ordering(op: BaseCompareOp, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
   if (left.type === 'sql' && right.type === 'sql') {
     if (left.kind === 'json' || right.kind === 'json') return jsonPair(op, left, right, d)
+    const pair = mixed(left, right)
+    // a computed number next to a text column takes its TEXT affinity (`aligned`); otherwise SQLite
+    // gives the text NUMERIC affinity (next to a number column) or none, and numbers sort first
+    if (pair !== undefined && (pair[0].computed !== true || pair[1].computed === true)) {
+      const cmp = op as Exclude<BaseCompareOp, '~' | '!~' | '=' | '!='>
+      return d.mixedOrder(cmp, pair[0], pair[1].expression, pair[0] === left)
+    }
     const [a, b] = aligned(left, right, d)
     return binary(a, op, b)
   }
@@ -152,11 +187,13 @@ function ordering(op: BaseCompareOp, left: Operand, right: Operand, d: FilterDia
   if (column.kind === 'json') {
     return d.jsonCompare(op as '<' | '<=' | '>' | '>=', column.expression, jsonLiteral(value), flipped)
   }
-  const coerced = coerce(value, column.kind, d)
+  const coerced = coerce(value, column.kind, d, column.computed !== true)
   if (coerced === undefined) {
-    // a number column against a non-numeric text: in SQLite every number sorts before every text
+    // a number against a text: in SQLite every number sorts before every text
     const columnOp = flipped ? MIRROR[op] : op
-    return columnOp === '<' || columnOp === '<=' ? sql<SqlBool>`${column.expression} IS NOT NULL` : FALSE
+    const below = columnOp === '<' || columnOp === '<='
+    const numeric = column.kind === 'number' || column.kind === 'bool'
+    return known(column.expression, below === numeric ? TRUE : FALSE)
   }
   const col = coerced.asNumber ? d.boolToNumber(column.expression) : column.expression
   const param = sql.val(coerced.value)
@@ -164,10 +201,11 @@ function ordering(op: BaseCompareOp, left: Operand, right: Operand, d: FilterDia
 }
 
 function like(negate: boolean, left: Operand, right: Operand, d: FilterDialect): RawBuilder<SqlBool> {
-  // `x ~ null` is `x LIKE NULL` in PocketBase: unknown, so false for `~` and `!~` alike
+  // `x ~ null` is `x LIKE NULL` in PocketBase: unknown for `~` and `!~` alike (so it never holds,
+  // and a value of a match-all operand is no counterexample)
   const value = asText(left, d, (v) => v)
   const pattern = asText(right, d, likePattern, (x) => sql`('%' || ${x} || '%')`)
-  return value === undefined || pattern === undefined ? FALSE : d.like(value, pattern, negate)
+  return value === undefined || pattern === undefined ? UNKNOWN : d.like(value, pattern, negate)
 }
 
 /** An operand as text for LIKE; undefined for a NULL literal. */

@@ -27,6 +27,11 @@ interface Context {
 interface Part {
   readonly expr: Expression<SqlBool>
   readonly joins: readonly Join[]
+  /**
+   * An `OR` with open joins: `expr` is the OR of its branches over the union of their joins, as
+   * a sibling that shares rows with it needs it; alone it is closed branch by branch.
+   */
+  readonly branches?: readonly (readonly Part[])[]
 }
 
 /**
@@ -36,10 +41,11 @@ interface Part {
  * Multi-valued operands (relations, `@collection.*`, `:each`) read rows of LEFT JOINs. PocketBase
  * joins them into the main query (`SELECT DISTINCT … LEFT JOIN …`), so conditions on the same path
  * see the same row. Here the rows are quantified where that is equivalent and as late as necessary:
- * conjuncts that share a join alias are evaluated together in one `EXISTS (SELECT 1 FROM (SELECT 1)
- * LEFT JOIN … WHERE …)`, and every `OR` branch and the whole filter get their own (every join has at
- * least one row, so `∃ (a ∨ b) = ∃a ∨ ∃b` and `∃ (a ∧ b) = ∃a ∧ ∃b` for disjoint rows). The main
- * query stays a plain `SELECT … FROM collection WHERE …`.
+ * conjuncts that share a join alias (an `OR` counts as one conjunct, with its branches' joins) are
+ * evaluated together in one `EXISTS (SELECT 1 FROM (SELECT 1) LEFT JOIN … WHERE …)`; an `OR` that
+ * shares no rows with a sibling, and the whole filter, get their own, branch by branch (every join
+ * has at least one row, so `∃ (a ∨ b) = ∃a ∨ ∃b` and `∃ (a ∧ b) = ∃a ∧ ∃b` for disjoint rows). The
+ * main query stays a plain `SELECT … FROM collection WHERE …`.
  *
  * @example
  * const where = compileFilter(parseFilter('title ~ "abc" && count > 5')!, resolver, filterDialect('sqlite'))
@@ -65,16 +71,15 @@ function compileNode(node: FilterNode, ctx: Context): Part[] {
       }
       return mergeSharing(children.flat())
     }
-    case 'Or':
-      return [
-        {
-          expr: sql<SqlBool>`(${sql.join(
-            node.operands.map((n) => close(compileNode(n, ctx))),
-            sql` OR `,
-          )})`,
-          joins: [],
-        },
-      ]
+    case 'Or': {
+      const branches = node.operands.map((n) => compileNode(n, ctx))
+      const joins = unionJoins(...branches.flat().map((p) => p.joins))
+      if (joins.length === 0) {
+        return [{ expr: sql<SqlBool>`(${sql.join(branches.map(close), sql` OR `)})`, joins }]
+      }
+      // open: a sibling conjunct on the same path must see the same row (`(a.x = 1 || b) && a.y = 2`)
+      return [{ expr: sql<SqlBool>`(${sql.join(branches.map(open), sql` OR `)})`, joins, branches }]
+    }
     case 'Compare':
       return [compileCompare(node, ctx)]
     default:
@@ -82,14 +87,27 @@ function compileNode(node: FilterNode, ctx: Context): Part[] {
   }
 }
 
-/** The parts as one closed condition: each part with open joins quantified by its own EXISTS. */
+/**
+ * The parts as one closed condition: each part with open joins quantified by its own EXISTS, an
+ * `OR` branch by branch.
+ */
 function close(parts: readonly Part[]): Expression<SqlBool> {
-  const exprs = parts.map((p) =>
-    p.joins.length === 0
-      ? p.expr
-      : sql<SqlBool>`EXISTS (SELECT 1 FROM ${fromJoins(p.joins)} WHERE ${p.expr})`,
-  )
+  const exprs = parts.map((p) => {
+    if (p.joins.length === 0) return p.expr
+    if (p.branches !== undefined) return sql<SqlBool>`(${sql.join(p.branches.map(close), sql` OR `)})`
+    return sql<SqlBool>`EXISTS (SELECT 1 FROM ${fromJoins(p.joins)} WHERE ${p.expr})`
+  })
   return exprs.length === 1 ? exprs[0]! : sql<SqlBool>`(${sql.join(exprs, sql` AND `)})`
+}
+
+/** The parts as one condition over their joins, left open. */
+function open(parts: readonly Part[]): Expression<SqlBool> {
+  return parts.length === 1
+    ? parts[0]!.expr
+    : sql<SqlBool>`(${sql.join(
+        parts.map((p) => p.expr),
+        sql` AND `,
+      )})`
 }
 
 /** Conjuncts that share a join alias (directly or through others) become one part. */

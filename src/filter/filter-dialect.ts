@@ -30,7 +30,7 @@ export interface FilterDialect {
   toText(expression: Expression<unknown>, kind: OperandKind): Expression<unknown>
   /** A `bool` operand as the number 0 or 1. */
   boolToNumber(expression: Expression<unknown>): Expression<unknown>
-  /** `expression` limited to [min, max]. */
+  /** `expression` limited to [min, max]; NULL stays NULL. */
   clamp(expression: Expression<unknown>, min: number, max: number): Expression<unknown>
 
   /** The items of a JSON array as a LEFT JOIN source `<rows> AS alias` with one text column `value`. */
@@ -83,6 +83,17 @@ export interface FilterDialect {
   jsonNumber(json: Expression<unknown>): Expression<unknown>
   /** Whether a stored JSON column differs from a JSON text (NULL text: from SQL NULL). */
   jsonDiffers(json: Expression<unknown>, text: string | null): RawBuilder<SqlBool>
+  /**
+   * A number or boolean operand ordered against a text operand as SQLite orders them: a number
+   * column gives the text NUMERIC affinity (a numeric text compares as its number), a computed
+   * number none; then numbers sort before texts. `numberLeft`: the number is the left operand.
+   */
+  mixedOrder(
+    op: '<' | '<=' | '>' | '>=',
+    number: JsonSide,
+    text: Expression<unknown>,
+    numberLeft: boolean,
+  ): RawBuilder<SqlBool>
   /**
    * SQLite's `strftime(format, time, modifiers…)` of a validated call (strftime.ts), a text or NULL;
    * `now` is what the time value 'now' means on PostgreSQL (SQLite reads its own clock).
@@ -148,6 +159,11 @@ const sqlite: FilterDialect = {
       : sql<SqlBool>`${left.expression} ${rawOp(op)} ${right.expression}`,
   jsonDiffers: (json, text) =>
     text === null ? sql<SqlBool>`${json} IS NOT NULL` : sql<SqlBool>`${json} IS NOT json(${text})`,
+  // SQLite applies the affinities itself
+  mixedOrder: (op, number, text, numberLeft) =>
+    numberLeft
+      ? sql<SqlBool>`${number.expression} ${rawOp(op)} ${text}`
+      : sql<SqlBool>`${text} ${rawOp(op)} ${number.expression}`,
   strftime: (call, time) =>
     sql`strftime(${sql.join([
       sql.val(call.format),
@@ -181,7 +197,9 @@ const postgres: FilterDialect = {
     }
   },
   boolToNumber: (expression) => sql`CAST(CAST(${expression} AS INTEGER) AS DOUBLE PRECISION)`,
-  clamp: (expression, min, max) => sql`LEAST(GREATEST(${expression}, ${sql.lit(min)}), ${sql.lit(max)})`,
+  // GREATEST and LEAST ignore NULLs, where SQLite's max() and min() return NULL
+  clamp: (expression, min, max) =>
+    sql`(SELECT CASE WHEN "~c"."v" IS NULL THEN NULL ELSE LEAST(GREATEST("~c"."v", ${sql.lit(min)}), ${sql.lit(max)}) END FROM (SELECT ${expression} AS "v") AS "~c")`,
 
   // LATERAL: the array may come from a table joined before it in the same FROM.
   // jsonb columns always hold valid JSON, and Galley stores arrays in them
@@ -204,6 +222,7 @@ const postgres: FilterDialect = {
     text === null
       ? sql<SqlBool>`${json} IS NOT NULL`
       : sql<SqlBool>`${json} IS DISTINCT FROM CAST(${text} AS jsonb)`,
+  mixedOrder: jsonPostgres.mixedOrder,
   strftime: (call, time, now) => postgresStrftime(call, postgresTimeValue(time), now),
 }
 

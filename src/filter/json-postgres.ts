@@ -1,6 +1,7 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely'
 import type { BaseCompareOp } from './ast.js'
 import type { OperandKind } from './resolve.js'
+import { safeDouble } from './strftime-postgres.js'
 
 /*
  * PostgreSQL's forms of a `json` operand. SQLite's json_extract() returns a typed SQL value (a JSON
@@ -20,6 +21,9 @@ const ORDER_OPS: ReadonlySet<string> = new Set(['<', '<=', '>', '>='])
 
 /** SQLite's NUMERIC affinity accepts a text that is a well-formed number (surrounding spaces allowed). */
 const NUMERIC_TEXT = `'^ *[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)? *$'`
+
+/** NUMERIC_TEXT with at most three exponent digits: NUMERIC reads it without an error. */
+const NUMERIC_TEXT_SAFE = `'^ *[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]{1,3})? *$'`
 
 const typeOf = (x: Expression<unknown>) => sql`jsonb_typeof(${x})`
 /** The text inside a JSON scalar (unquoted strings, `true`, `1.5`), NULL for JSON null. */
@@ -182,6 +186,34 @@ export const jsonPostgres = {
       ...(b ? [sql`${right.expression} AS "b"`] : []),
     ]
     return sql<SqlBool>`(SELECT ${body} FROM (SELECT ${sql.join(columns)}) AS "~j")`
+  },
+
+  /**
+   * A number ordered against a text (`FilterDialect.mixedOrder`): next to a number column (NUMERIC
+   * affinity) a well-formed numeric text is a number; otherwise every number sorts before every text.
+   */
+  mixedOrder(
+    op: '<' | '<=' | '>' | '>=',
+    number: JsonSide,
+    text: Expression<unknown>,
+    numberLeft: boolean,
+  ): RawBuilder<SqlBool> {
+    const o = orderOp(op)
+    const n =
+      number.kind === 'bool'
+        ? sql`CAST(CAST(${number.expression} AS INTEGER) AS DOUBLE PRECISION)`
+        : number.expression
+    // the operator as seen from the number: `"x" > 5` is `5 < "x"`
+    const fromNumber = numberLeft ? o : MIRROR[o]
+    const before = sql.raw(fromNumber === '<' || fromNumber === '<=' ? 'TRUE' : 'FALSE')
+    const asNumber = sql`CAST(${text} AS NUMERIC)`
+    // a numeric text PostgreSQL can read without an error (longer ones, or exponents past 999, are
+    // left as texts: SQLite would read them as infinities or zeros)
+    const numeric =
+      number.computed === true
+        ? sql``
+        : sql` WHEN length(${text}) <= 400 AND ${text} ~ ${sql.raw(NUMERIC_TEXT_SAFE)} THEN ${compareExpr(numberLeft ? n : safeDouble(asNumber), o, numberLeft ? safeDouble(asNumber) : n)}`
+    return sql<SqlBool>`(CASE WHEN ${n} IS NULL OR ${text} IS NULL THEN NULL${numeric} ELSE ${before} END)`
   },
 
   /** A stored array of texts as compact JSON text, like SQLite's stored `["a","b"]`. */
