@@ -106,9 +106,10 @@ const SCHEMA: readonly Record<string, unknown>[] = [
   { id: 'empties0000000a', name: 'empties', listRule: '', fields: [{ name: 'name', type: 'text' }] },
 ]
 
-type Rows = Record<string, readonly Record<string, unknown>[]>
+export type Rows = Record<string, readonly Record<string, unknown>[]>
 
-const ROWS: Rows = {
+/** The rows of each collection in their JSON form; fields a row leaves out keep their zero value. */
+export const ROWS: Rows = {
   users: [
     {
       id: 'u1',
@@ -292,31 +293,33 @@ export type As = 'guest' | 'u1' | 'u2' | 'body' | 'realtime' | 'hostile'
 
 export const NOW = new Date('2024-06-15T08:00:00.000Z')
 
-/** The request of a case; `row` reads the stored auth record as the driver returns it. */
-export async function requestAs(as: As, fx: Fixture): Promise<RequestContext> {
-  const base: RequestContext = {
+/** A case's request as data: the auth record is named by id (see `requestAs`). */
+export interface RequestData extends Omit<RequestContext, 'auth'> {
+  readonly auth?: { readonly collection: 'users'; readonly id: string }
+}
+
+/** The request of a case, with the auth record by id. */
+export function requestData(as: As): RequestData {
+  const base: RequestData = {
     method: 'GET',
     headers: { 'x-token': 'abc', 'content-type': 'application/json' },
     query: { page: '2', q: 'Hello World' },
     body: {},
     context: 'default',
   }
-  const auth = async (id: string) => ({
-    collection: fx.collection('users'),
-    record: await fx.row('users', id),
-  })
+  const auth = (id: string) => ({ collection: 'users' as const, id })
   switch (as) {
     case 'guest':
       return base
     case 'u1':
     case 'u2':
-      return { ...base, auth: await auth(as) }
+      return { ...base, auth: auth(as) }
     case 'body':
       // a multipart create: numbers and booleans arrive as text
       return {
         ...base,
         method: 'POST',
-        auth: await auth('u1'),
+        auth: auth('u1'),
         body: {
           title: 'Hello World',
           views: '10',
@@ -332,5 +335,15 @@ export async function requestAs(as: As, fx: Fixture): Promise<RequestContext> {
       return { ...base, context: 'realtime' }
     case 'hostile':
       return { ...base, headers: { 'x-token': "u1' OR 1=1 --" }, query: { q: "' OR '1'='1" } }
+  }
+}
+
+/** The request of a case; the auth record is the stored row, as the driver returns it. */
+export async function requestAs(as: As, fx: Fixture): Promise<RequestContext> {
+  const { auth, ...rest } = requestData(as)
+  if (auth === undefined) return rest
+  return {
+    ...rest,
+    auth: { collection: fx.collection(auth.collection), record: await fx.row(auth.collection, auth.id) },
   }
 }
