@@ -2,6 +2,7 @@ import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely'
 import type { DialectName } from '../db/index.js'
 import type { BaseCompareOp } from './ast.js'
 import { jsonPostgres, type JsonSide } from './json-postgres.js'
+import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
 import type { OperandKind } from './resolve.js'
 import type { StrftimeCall } from './strftime.js'
 import { postgresStrftime, postgresTimeValue } from './strftime-postgres.js'
@@ -113,6 +114,17 @@ function sqlitePath(path: readonly string[]): string {
   return '$' + path.map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('')
 }
 
+/** A literal time value: a text longer than MAX_STRFTIME_TIME_TEXT is none (NULL). */
+export function timeLiteral(value: string | number): string | number | null {
+  return typeof value === 'string' && value.length > MAX_STRFTIME_TIME_TEXT ? null : value
+}
+
+/** A time value from SQL: a text longer than MAX_STRFTIME_TIME_TEXT is none (NULL). */
+function sqliteTimeValue(x: Expression<unknown>, kind: OperandKind): Expression<unknown> {
+  if (kind === 'number' || kind === 'bool') return x
+  return sql`CASE WHEN length(${x}) <= ${sql.lit(MAX_STRFTIME_TIME_TEXT)} THEN ${x} END`
+}
+
 const sqlite: FilterDialect = {
   name: 'sqlite',
   // SQLite's LIKE is case-insensitive for ASCII letters only, which is PocketBase's behaviour.
@@ -167,7 +179,7 @@ const sqlite: FilterDialect = {
   strftime: (call, time) =>
     sql`strftime(${sql.join([
       sql.val(call.format),
-      time.type === 'value' ? sql.val(time.value) : time.expression,
+      time.type === 'value' ? sql.val(timeLiteral(time.value)) : sqliteTimeValue(time.expression, time.kind),
       ...call.modifiers.map((m) => sql.val(m.text)),
     ])})`,
 }

@@ -5,6 +5,7 @@ import { numericText } from './coerce.js'
 import type { Operand } from './compare.js'
 import { FilterResolveError } from './errors.js'
 import type { FilterDialect, StrftimeTime } from './filter-dialect.js'
+import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
 import { parseStrftime } from './strftime.js'
 
 const EARTH_RADIUS_KM = 6371
@@ -51,7 +52,9 @@ function strftime(
     time = { type: 'sql', expression: arg.expression, kind: arg.kind }
   } else if (arg !== undefined) {
     const v = arg.value
-    if (v === null) return { type: 'value', value: null }
+    if (v === null || (typeof v === 'string' && v.length > MAX_STRFTIME_TIME_TEXT)) {
+      return { type: 'value', value: null }
+    }
     const text = typeof v === 'string' ? v.toLowerCase() : undefined
     if (text === 'subsec' || text === 'subsecond') {
       call = { ...call, modifiers: [...call.modifiers, { modifier: { kind: 'subsec' }, text: 'subsec' }] }

@@ -12,6 +12,11 @@ export const MAX_FUNCTION_DEPTH = 2
 export const MAX_FUNCTION_ARGS = 10
 /** Format specifiers (`%Y`, …) in one `strftime()` format; each becomes SQL on PostgreSQL. */
 export const MAX_STRFTIME_SPECIFIERS = 32
+/**
+ * Characters of a text `strftime()` reads as a time value; a longer text is no time value (the
+ * result is ""), on both databases. No date needs more; PostgreSQL reads numbers this long safely.
+ */
+export const MAX_STRFTIME_TIME_TEXT = 400
 /** Items in one `sort`. */
 export const MAX_SORT_FIELDS = 8
 /** Characters in one `sort` item. */

@@ -1,5 +1,6 @@
 import { sql, type Expression, type RawBuilder } from 'kysely'
-import type { StrftimeTime } from './filter-dialect.js'
+import { timeLiteral, type StrftimeTime } from './filter-dialect.js'
+import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
 import type { StrftimeCall, StrftimeModifier, StrftimeSpecifier, StrftimeUnit } from './strftime.js'
 
 /*
@@ -28,8 +29,6 @@ const DATE_PATTERN = `^(-?)([0-9]{4})-([0-9]{2})-([0-9]{2})[ \\t\\n\\v\\f\\r T]*
 const TIME_PATTERN = `^${HMS}$`
 /** A number as sqlite3AtoF() reads it in full: mantissa, exponent sign, exponent digits. */
 const NUMBER_PATTERN = `^${WS}*([+-]?(?:[0-9]+[.]?[0-9]*|[.][0-9]+))(?:[eE]([+-]?)([0-9]+))?${WS}*$`
-/** Longer numeric texts are not read as time values here (SQLite's reading of them is approximate). */
-const MAX_NUMBER_TEXT = 400
 
 /** 1970-01-01 as a Julian day × 86 400 000. */
 const UNIX_EPOCH_JD = 210866760000000
@@ -145,7 +144,7 @@ const NONE = sql`NULL`
 export function postgresTimeValue(time: StrftimeTime): PostgresTimeValue {
   if (time.type === 'value') {
     return typeof time.value === 'string'
-      ? { text: sql.val(time.value), number: NONE }
+      ? { text: sql.val(timeLiteral(time.value)), number: NONE }
       : { text: NONE, number: sql.val(time.value) }
   }
   const x = time.expression
@@ -178,13 +177,13 @@ export function postgresStrftime(
 ): RawBuilder<unknown> {
   const nowJd = now.getTime() + UNIX_EPOCH_JD
   const steps = new Steps({
-    t: sql`CAST(${time.text} AS TEXT)`,
+    t: sql`(SELECT CASE WHEN length("~t"."t") <= ${lit(MAX_STRFTIME_TIME_TEXT)} THEN "~t"."t" END FROM (SELECT CAST(${time.text} AS TEXT) AS "t") AS "~t")`,
     n: sql`CAST(${time.number} AS DOUBLE PRECISION)`,
   })
     .step((c) => ({
       a: sql`regexp_match(${c('t')}, ${DATE_PATTERN})`,
       b: sql`regexp_match(${c('t')}, ${TIME_PATTERN})`,
-      c: sql`CASE WHEN length(${c('t')}) <= ${lit(MAX_NUMBER_TEXT)} THEN regexp_match(${c('t')}, ${NUMBER_PATTERN}) END`,
+      c: sql`regexp_match(${c('t')}, ${NUMBER_PATTERN})`,
       lt: sql`lower(${c('t')} COLLATE "C")`,
     }))
     .step(parseFlags)

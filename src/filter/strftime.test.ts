@@ -6,7 +6,7 @@ import type { FunctionCallNode } from './ast.js'
 import { FilterResolveError } from './errors.js'
 import { filterDialect, type StrftimeTime } from './filter-dialect.js'
 import { compileFilter, parseFilter, SimpleFieldResolver } from './index.js'
-import { MAX_FUNCTION_ARGS, MAX_STRFTIME_SPECIFIERS } from './limits.js'
+import { MAX_FUNCTION_ARGS, MAX_STRFTIME_SPECIFIERS, MAX_STRFTIME_TIME_TEXT } from './limits.js'
 import { parseStrftime, STRFTIME_SPECIFIERS } from './strftime.js'
 import { referenceStrftime } from './strftime-reference.test-helper.js'
 import { openTestDatabase, type TestDatabase } from './test-database.test-helper.js'
@@ -211,6 +211,25 @@ for (const name of ['sqlite', 'postgres'] as const) {
         expect(cases.map((c) => referenceStrftime(c.format, c.value, c.modifiers, NOW))).toEqual(
           FIXED.map((f) => f[3]),
         )
+      })
+
+      test(`a text of at most ${MAX_STRFTIME_TIME_TEXT} characters is a time value`, async () => {
+        const date = (n: number) => '2024-01-01'.padEnd(n, ' ')
+        const number = (n: number) => '5'.padStart(n, '0')
+        const values = [date(MAX_STRFTIME_TIME_TEXT), date(MAX_STRFTIME_TIME_TEXT + 1)]
+        const numbers = [number(MAX_STRFTIME_TIME_TEXT), number(MAX_STRFTIME_TIME_TEXT + 1)]
+        const d = filterDialect(name)
+        const c = parseStrftime(call("strftime('%Y-%m-%d', x)"))
+        const columns = [...values, ...numbers].flatMap((v, i) => [
+          sql`${d.strftime(c, { type: 'value', value: v }, NOW)} AS ${sql.id(`v${i}`)}`,
+          sql`${d.strftime(c, { type: 'sql', expression: sql`CAST(${v} AS TEXT)`, kind: 'text' }, NOW)} AS ${sql.id(`s${i}`)}`,
+        ])
+        const { rows } = await sql<Record<string, string | null>>`SELECT ${sql.join(columns)}`.execute(
+          database.db,
+        )
+        const expected = ['2024-01-01', null, '-4713-11-29', null]
+        expect(expected.map((_, i) => rows[0]![`v${i}`])).toEqual(expected)
+        expect(expected.map((_, i) => rows[0]![`s${i}`])).toEqual(expected)
       })
 
       test("the time value 'now' and no time value are the request time", async () => {
