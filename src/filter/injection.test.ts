@@ -9,6 +9,7 @@ import {
   SimpleFieldResolver,
 } from './index.js'
 import { likePattern } from './like-pattern.js'
+import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
 import { compilerOnly, describeEachDatabase } from './test-database.test-helper.js'
 
 const HOSTILE = [
@@ -60,6 +61,16 @@ describe.each(['sqlite', 'postgres'] as const)('hostile values become parameters
     }
     expect(compile(`title = ${quote(value)}`)).toEqual(compile('title = {:v}', { v: value }))
   })
+
+  test.each(HOSTILE.map((v) => v.slice(0, MAX_STRFTIME_TIME_TEXT)))(
+    'strftime(): %s as the format text and the time value',
+    (value) => {
+      const text = (v: string) => v.replace(/%/g, '%%')
+      const filter = (v: string) => `strftime(${quote(`%Y${text(v)}`)}, ${quote(v)}) = ${quote(v)}`
+      // the same SQL text as for a harmless value
+      expect(compile(filter(value)).sql).toBe(compile(filter('x')).sql)
+    },
+  )
 })
 
 describe('hostile identifiers never reach SQL', () => {
