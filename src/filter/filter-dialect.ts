@@ -4,13 +4,8 @@ import type { BaseCompareOp } from './ast.js'
 import { jsonPostgres, type JsonSide } from './json-postgres.js'
 import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
 import type { OperandKind } from './resolve.js'
-import type { StrftimeCall } from './strftime.js'
+import { timeLiteral, type StrftimeCall, type StrftimeTime } from './strftime.js'
 import { postgresStrftime, postgresTimeValue } from './strftime-postgres.js'
-
-/** The time value of a `strftime()` call: a literal (booleans as 1/0) or an SQL operand. */
-export type StrftimeTime =
-  | { readonly type: 'value'; readonly value: string | number }
-  | { readonly type: 'sql'; readonly expression: Expression<unknown>; readonly kind: OperandKind }
 
 /** A literal a JSON value is compared with; booleans arrive as the numbers 1 and 0. */
 export type JsonLiteral = string | number | null
@@ -112,11 +107,6 @@ export const rawOp = (op: string) => {
 /** The JSONPath of SQLite's json functions: `$.a[0].b`. Segments are `\w+` (the lexer's identifiers). */
 function sqlitePath(path: readonly string[]): string {
   return '$' + path.map((s) => (/^\d+$/.test(s) ? `[${s}]` : `.${s}`)).join('')
-}
-
-/** A literal time value: a text longer than MAX_STRFTIME_TIME_TEXT is none (NULL). */
-export function timeLiteral(value: string | number): string | number | null {
-  return typeof value === 'string' && value.length > MAX_STRFTIME_TIME_TEXT ? null : value
 }
 
 /** A time value from SQL: a text longer than MAX_STRFTIME_TIME_TEXT is none (NULL). */

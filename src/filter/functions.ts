@@ -4,9 +4,9 @@ import type { FunctionCallNode } from './ast.js'
 import { numericText } from './coerce.js'
 import type { Operand } from './compare.js'
 import { FilterResolveError } from './errors.js'
-import type { FilterDialect, StrftimeTime } from './filter-dialect.js'
+import type { FilterDialect } from './filter-dialect.js'
 import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
-import { parseStrftime } from './strftime.js'
+import { parseStrftime, type StrftimeTime } from './strftime.js'
 
 const EARTH_RADIUS_KM = 6371
 

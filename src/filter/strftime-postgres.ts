@@ -1,7 +1,13 @@
 import { sql, type Expression, type RawBuilder } from 'kysely'
-import { timeLiteral, type StrftimeTime } from './filter-dialect.js'
 import { MAX_STRFTIME_TIME_TEXT } from './limits.js'
-import type { StrftimeCall, StrftimeModifier, StrftimeSpecifier, StrftimeUnit } from './strftime.js'
+import {
+  timeLiteral,
+  type StrftimeCall,
+  type StrftimeModifier,
+  type StrftimeSpecifier,
+  type StrftimeTime,
+  type StrftimeUnit,
+} from './strftime.js'
 
 /*
  * SQLite's strftime() on PostgreSQL. PostgreSQL's own timestamps cannot follow SQLite: they reject

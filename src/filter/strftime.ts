@@ -1,6 +1,8 @@
+import type { Expression } from 'kysely'
 import type { FunctionCallNode, OperandNode } from './ast.js'
 import { FilterResolveError } from './errors.js'
-import { MAX_STRFTIME_SPECIFIERS } from './limits.js'
+import { MAX_STRFTIME_SPECIFIERS, MAX_STRFTIME_TIME_TEXT } from './limits.js'
+import type { OperandKind } from './resolve.js'
 
 /*
  * `strftime(format[, timeValue[, modifier…]])` (PocketBase 0.36+, pocketbase-api.md §4.6): SQLite's
@@ -48,6 +50,16 @@ export type StrftimeModifier =
   | { readonly kind: 'start'; readonly unit: 'day' | 'month' | 'year' }
   | { readonly kind: 'weekday'; readonly day: number }
   | { readonly kind: 'unixepoch' | 'julianday' | 'auto' | 'subsec' }
+
+/** The time value of a `strftime()` call: a literal (booleans as 1/0) or an SQL operand. */
+export type StrftimeTime =
+  | { readonly type: 'value'; readonly value: string | number }
+  | { readonly type: 'sql'; readonly expression: Expression<unknown>; readonly kind: OperandKind }
+
+/** A literal time value: a text longer than MAX_STRFTIME_TIME_TEXT is none (NULL). */
+export function timeLiteral(value: string | number): string | number | null {
+  return typeof value === 'string' && value.length > MAX_STRFTIME_TIME_TEXT ? null : value
+}
 
 export interface StrftimeCall {
   /** The format text as written (SQLite's argument). */
