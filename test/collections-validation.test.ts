@@ -310,7 +310,7 @@ for (const { kind, skip } of DB_KINDS) {
         type: 'validation_in_invalid',
       }),
       post(
-        'view collections (not supported yet)',
+        'a view query without an id column',
         () => ({ name: 'fresh', type: 'view', viewQuery: 'SELECT 1' }),
         {
           viewQuery: 'validation_invalid_view_query',
