@@ -44,7 +44,6 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations')
     await collections.start()
     await settings.start()
-    const auth = new AuthService(database, collections)
     const superusers = new SuperuserService(database, collections)
     const records = new RecordService(
       database,
@@ -52,6 +51,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       { hash: hashPassword, verify: verifyPassword },
       log,
     )
+    const auth = new AuthService(database, collections, records)
     let server: FastifyInstance | undefined
     return {
       config,

@@ -11,12 +11,18 @@ import {
   unauthorized,
   ValidationErrors,
 } from '../lib/index.js'
-import { ruleCondition, type RuleEnv } from '../rules/index.js'
-import { recordToJSON, type RecordJSON, type RecordRow } from '../records/index.js'
+import { ruleCondition, type RequestContext, type RuleEnv } from '../rules/index.js'
+import { recordToJSON, type RecordJSON, type RecordRow, type RecordService } from '../records/index.js'
 import { isAuthCollection, type AuthCollection, type CollectionService } from '../schema/index.js'
 import type { Actor } from './actor.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
 import { peekClaims, signToken, verifyToken } from './tokens.js'
+
+/** What an auth request adds to the sign-in: `?expand=` and the request it came with. */
+export interface AuthOptions {
+  readonly expand?: string | undefined
+  readonly request?: RequestContext | undefined
+}
 
 export interface AuthResponse {
   readonly token: string
@@ -34,9 +40,13 @@ export class AuthService {
   readonly #database: Database
   readonly #collections: CollectionService
 
-  constructor(database: Database, collections: CollectionService) {
+  readonly #records: RecordService | undefined
+
+  /** `records` expands the signed-in record when an auth request asks for `?expand=`. */
+  constructor(database: Database, collections: CollectionService, records?: RecordService) {
     this.#database = database
     this.#collections = collections
+    this.#records = records
   }
 
   /**
@@ -72,7 +82,7 @@ export class AuthService {
     return row as RecordRow | undefined
   }
 
-  async authWithPassword(c: AuthCollection, body: unknown): Promise<AuthResponse> {
+  async authWithPassword(c: AuthCollection, body: unknown, opts: AuthOptions = {}): Promise<AuthResponse> {
     if (!c.passwordAuth?.enabled)
       throw forbidden('The collection is not configured to allow password authentication.')
     const input = isJsonObject(body) ? body : {}
@@ -99,22 +109,28 @@ export class AuthService {
       ? await verifyPassword(String(row.password ?? ''), password as string)
       : await verifyDummyPassword(password as string)
     if (!row || !ok) throw new GalleyError('AUTH_FAILED')
-    return this.#authResponse(c, row)
+    return this.#authResponse(c, row, opts)
   }
 
-  async refresh(c: AuthCollection, actor: Actor | undefined): Promise<AuthResponse> {
+  async refresh(c: AuthCollection, actor: Actor | undefined, opts: AuthOptions = {}): Promise<AuthResponse> {
     if (!actor) throw unauthorized()
     if (actor.collection.id !== c.id)
       throw forbidden(`The request requires auth record from ${actor.collection.name} collection.`)
     if (!actor.refreshable) throw forbidden('The authorization token is not refreshable.')
-    return this.#authResponse(c, actor.record)
+    return this.#authResponse(c, actor.record, opts)
   }
 
-  async #authResponse(c: AuthCollection, row: RecordRow): Promise<AuthResponse> {
+  async #authResponse(c: AuthCollection, row: RecordRow, opts: AuthOptions): Promise<AuthResponse> {
     if (!(await this.#satisfiesAuthRule(c, row)))
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     const token = await this.issueAuthToken(c, row, true)
-    return { token, record: recordToJSON(this.#database.dialect, c, row, { showEmail: true }) }
+    const record = recordToJSON(this.#database.dialect, c, row, { showEmail: true })
+    if (opts.expand && opts.request && this.#records) {
+      // As in PocketBase, relations are expanded with the signed-in record as the requester.
+      const request = { ...opts.request, auth: { collection: c, record: row } }
+      await this.#records.expandRecord(c, record, request, opts.expand)
+    }
+    return { token, record }
   }
 
   /** authRule (§7.1): null = nobody, "" = anyone, else a rule over the record, as `@request.auth` too. */

@@ -136,6 +136,17 @@ export class RecordService {
     )
   }
 
+  /**
+   * `json` (a record of `c` already serialized for this requester) with `?expand=` applied, as list
+   * and view do; expansion problems leave relations out rather than fail. For responses built
+   * elsewhere (auth responses).
+   */
+  async expandRecord(c: Collection, json: RecordJSON, request: RequestContext, expand: string) {
+    const plan = this.#plan(c, request, { expand })
+    if (plan) await this.#expand([json], plan, request, {}, 'omit')
+    return json
+  }
+
   /** A saved row as the requester sees it, expanded: managers are asked of the database. */
   async #saved(
     c: Collection,

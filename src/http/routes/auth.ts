@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { AuthService } from '../../auth/index.js'
+import type { AuthOptions, AuthService } from '../../auth/index.js'
+import { requestContext } from '../request-context.js'
+import { recordOptions } from './records.js'
 
 type Params = { c: string }
 
@@ -20,14 +22,20 @@ function credentials(req: FastifyRequest): unknown {
   return out
 }
 
+/** `?expand=` on the signed-in record (§8.2), with the request rules would see. */
+function authOptions(req: FastifyRequest): AuthOptions {
+  const { expand } = recordOptions(req)
+  return expand ? { expand, request: requestContext(req) } : {}
+}
+
 /** Password sign-in and refresh for auth collections (§8.5, §8.9). */
 export function authRoutes(auth: AuthService) {
   return async (app: FastifyInstance): Promise<void> => {
     app.post<{ Params: Params }>('/api/collections/:c/auth-with-password', async (req) =>
-      auth.authWithPassword(auth.authCollection(req.params.c), credentials(req)),
+      auth.authWithPassword(auth.authCollection(req.params.c), credentials(req), authOptions(req)),
     )
     app.post<{ Params: Params }>('/api/collections/:c/auth-refresh', async (req) =>
-      auth.refresh(auth.authCollection(req.params.c), req.actor),
+      auth.refresh(auth.authCollection(req.params.c), req.actor, authOptions(req)),
     )
   }
 }
