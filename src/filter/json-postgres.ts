@@ -25,6 +25,9 @@ const NUMERIC_TEXT = `'^ *[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)? 
 /** NUMERIC_TEXT with at most three exponent digits: NUMERIC reads it without an error. */
 const NUMERIC_TEXT_SAFE = `'^ *[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]{1,3})? *$'`
 
+/** Longer numeric texts stay texts: NUMERIC of thousands of digits costs more than it is worth. */
+const MAX_NUMERIC_TEXT_LENGTH = 400
+
 const typeOf = (x: Expression<unknown>) => sql`jsonb_typeof(${x})`
 /** The text inside a JSON scalar (unquoted strings, `true`, `1.5`), NULL for JSON null. */
 const inner = (x: Expression<unknown>) => sql`(${x} #>> '{}')`
@@ -212,7 +215,7 @@ export const jsonPostgres = {
     const numeric =
       number.computed === true
         ? sql``
-        : sql` WHEN length(${text}) <= 400 AND ${text} ~ ${sql.raw(NUMERIC_TEXT_SAFE)} THEN ${compareExpr(numberLeft ? n : safeDouble(asNumber), o, numberLeft ? safeDouble(asNumber) : n)}`
+        : sql` WHEN length(${text}) <= ${sql.lit(MAX_NUMERIC_TEXT_LENGTH)} AND ${text} ~ ${sql.raw(NUMERIC_TEXT_SAFE)} THEN ${compareExpr(numberLeft ? n : safeDouble(asNumber), o, numberLeft ? safeDouble(asNumber) : n)}`
     return sql<SqlBool>`(CASE WHEN ${n} IS NULL OR ${text} IS NULL THEN NULL${numeric} ELSE ${before} END)`
   },
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { firstString } from './list-query.js'
 import { badRequest } from '../lib/index.js'
 import { excerpt } from './excerpt.js'
 
@@ -133,8 +134,6 @@ export function pickFields(payload: unknown, tree: FieldsNode): unknown {
   return pick(payload, tree)
 }
 
-const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v)
-
 /**
  * `?fields=` on every 2xx JSON response: parsed when the request arrives, so an invalid one is a
  * 400 before anything runs (a write included), and applied before serialization.
@@ -143,8 +142,8 @@ export function registerFieldsPicker(app: FastifyInstance): void {
   const trees = new WeakMap<FastifyRequest, FieldsNode>()
   // Callback-style hooks: they run on every request, and an async hook costs a promise each.
   app.addHook('onRequest', (req, _reply, done) => {
-    const fields = first((req.query as Record<string, unknown> | undefined)?.fields)
-    if (typeof fields !== 'string') return done()
+    const fields = firstString((req.query as Record<string, unknown> | undefined)?.fields)
+    if (fields === undefined) return done()
     try {
       const tree = parseFields(fields)
       if (tree) trees.set(req, tree)

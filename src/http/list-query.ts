@@ -1,8 +1,10 @@
 import type { ListParams } from '../db/index.js'
 import { badRequest, DEFAULT_PER_PAGE, MAX_PER_PAGE } from '../lib/index.js'
 
-const first = (v: unknown): string | undefined =>
-  Array.isArray(v) ? first(v[0]) : typeof v === 'string' ? v : undefined
+/** The first value of a query parameter when it is text (a repeated key gives an array). */
+export const firstString = (v: unknown): string | undefined =>
+  Array.isArray(v) ? firstString(v[0]) : typeof v === 'string' ? v : undefined
+const first = firstString
 
 function int(v: string | undefined, fallback: number): number {
   if (v === undefined || v === '') return fallback

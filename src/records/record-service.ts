@@ -316,6 +316,21 @@ export class RecordService {
     return this.#saved(c, row, request, opts, plan)
   }
 
+  /**
+   * `PUT …/records` (batch upsert, §12): an update when `body.id` names a stored record (rules
+   * aside, as PocketBase looks it up), else a create; rules see the method of the action taken.
+   */
+  async upsert(c: Collection, body: unknown, request: RequestContext, opts: RecordOptions = {}) {
+    const raw = isJsonObject(body) ? body.id : undefined
+    // PocketBase's cast.ToString of the id, for the values an id can take
+    const id =
+      typeof raw === 'string' ? raw : typeof raw === 'number' && Number.isFinite(raw) ? String(raw) : ''
+    const found = id !== '' && (await this.find(c, id, undefined, request, opts.executor))
+    return found
+      ? this.update(c, id, body, { ...request, method: 'PATCH' }, opts)
+      : this.create(c, body, { ...request, method: 'POST' }, opts)
+  }
+
   async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
     await this.#database.transaction(async (trx) => {

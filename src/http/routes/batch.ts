@@ -56,10 +56,6 @@ function itemContext(
   return { ...parent, method, headers: Object.fromEntries(headers), query: Object.fromEntries(q) }
 }
 
-/** PocketBase's `cast.ToString` of an upsert body's id, for the values an id can take. */
-const upsertId = (v: unknown): string =>
-  typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : ''
-
 /** The batch API (§12): record writes in one transaction, all or nothing. */
 export function batchRoutes(database: Database, settings: SettingsService, records: RecordService) {
   const batchSettings = () => {
@@ -79,25 +75,22 @@ export function batchRoutes(database: Database, settings: SettingsService, recor
     const tree = fields === null ? undefined : parseFields(fields)
     const c = records.collection(action.collection)
     const opts = { executor, expand: first(action.query, 'expand') }
-    let kind = action.kind
-    let id = 'id' in action ? action.id : ''
-    if (kind === 'upsert') {
-      id = upsertId(r.body.id)
-      const found = id !== '' && (await records.find(c, id, undefined, parent, executor))
-      kind = found ? 'update' : 'create'
-    }
     const pick = (record: unknown) => (tree ? pickFields(record, tree) : record)
-    switch (kind) {
+    switch (action.kind) {
+      case 'upsert': {
+        const request = itemContext(parent, r, 'PUT', action.query)
+        return { status: 200, body: pick(await records.upsert(c, r.body, request, opts)) }
+      }
       case 'create': {
         const request = itemContext(parent, r, 'POST', action.query)
         return { status: 200, body: pick(await records.create(c, r.body, request, opts)) }
       }
       case 'update': {
         const request = itemContext(parent, r, 'PATCH', action.query)
-        return { status: 200, body: pick(await records.update(c, id, r.body, request, opts)) }
+        return { status: 200, body: pick(await records.update(c, action.id, r.body, request, opts)) }
       }
       default: {
-        await records.delete(c, id, itemContext(parent, r, 'DELETE', action.query), opts)
+        await records.delete(c, action.id, itemContext(parent, r, 'DELETE', action.query), opts)
         return { status: 204, body: null }
       }
     }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { RecordOptions, RecordService } from '../../records/index.js'
-import { parseListQuery } from '../list-query.js'
+import { firstString, parseListQuery } from '../list-query.js'
 import { requestContext } from '../request-context.js'
 
 type Params = { c: string }
@@ -8,9 +8,7 @@ type IdParams = { c: string; id: string }
 
 /** The options every records route takes from its query: `?expand=` (§3.2; first value wins). */
 export function recordOptions(req: FastifyRequest): RecordOptions {
-  const v = (req.query as Record<string, unknown> | undefined)?.expand
-  const expand = Array.isArray(v) ? v[0] : v
-  return { expand: typeof expand === 'string' ? expand : undefined }
+  return { expand: firstString((req.query as Record<string, unknown> | undefined)?.expand) }
 }
 
 /** The records API (§3): thin adapters over the records service. */
