@@ -4,6 +4,7 @@ import { AuthService, hashPassword, SuperuserService, verifyPassword } from './a
 import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
 import { buildHttpServer } from './http/index.js'
+import { MailService } from './mail/index.js'
 import { RecordService } from './records/index.js'
 import { ruleCompileError } from './rules/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
@@ -18,6 +19,7 @@ export interface Galley {
   readonly auth: AuthService
   readonly records: RecordService
   readonly superusers: SuperuserService
+  readonly mail: MailService
   /** Builds the HTTP server (not listening). */
   http(): Promise<FastifyInstance>
   close(): Promise<void>
@@ -51,7 +53,8 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       { hash: hashPassword, verify: verifyPassword },
       log,
     )
-    const auth = new AuthService(database, collections, records)
+    const mail = new MailService(settings, log)
+    const auth = new AuthService({ database, collections, records, settings, mail, logger: log })
     let server: FastifyInstance | undefined
     return {
       config,
@@ -62,6 +65,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       auth,
       records,
       superusers,
+      mail,
       async http() {
         server ??= await buildHttpServer({
           database,
@@ -69,6 +73,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
           settings,
           auth,
           records,
+          mail,
           logger: log,
           origins: config.origins,
         })
@@ -77,6 +82,8 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       async close() {
         // Stop accepting and drain in-flight requests first, then stop listeners, then the database.
         if (server) await server.close()
+        await mail.idle()
+        mail.close()
         collections.stop()
         settings.stop()
         await database.close()

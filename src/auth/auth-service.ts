@@ -1,4 +1,5 @@
 import { sql } from 'kysely'
+import type { Logger } from 'pino'
 import type { Database, Executor } from '../db/index.js'
 import {
   ALPHANUMERIC,
@@ -14,19 +15,45 @@ import {
 import { ruleCondition, type RequestContext, type RuleEnv } from '../rules/index.js'
 import { recordToJSON, type RecordJSON, type RecordRow, type RecordService } from '../records/index.js'
 import { isAuthCollection, type AuthCollection, type CollectionService } from '../schema/index.js'
+import type { SettingsService } from '../settings/index.js'
+import type { MailService } from '../mail/index.js'
 import type { Actor } from './actor.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
 import { peekClaims, signToken, verifyToken } from './tokens.js'
 
-/** What an auth request adds to the sign-in: `?expand=` and the request it came with. */
+/** What an auth request adds to the sign-in: `?expand=`, the request it came with and its client. */
 export interface AuthOptions {
   readonly expand?: string | undefined
   readonly request?: RequestContext | undefined
+  /** The client's address (trusted-proxy aware) and user agent: login alerts, rate limits. */
+  readonly client?: ClientInfo | undefined
+  /** The first step's `_mfas` id when this sign-in is an MFA second step (§8.6). */
+  readonly mfaId?: string | undefined
 }
+
+export interface ClientInfo {
+  readonly ip: string
+  readonly userAgent: string
+}
+
+/** The sign-in methods of §8.6, as `_mfas.method` and `@request.context` name them. */
+export type SignInMethod = 'password' | 'otp' | 'oauth2'
 
 export interface AuthResponse {
   readonly token: string
   readonly record: RecordJSON
+  /** OAuth2 only (§8.8). */
+  readonly meta?: Record<string, unknown>
+}
+
+/** The services auth builds on; `app.ts` wires them. */
+export interface AuthDeps {
+  readonly database: Database
+  readonly collections: CollectionService
+  readonly records: RecordService
+  readonly settings: SettingsService
+  readonly mail: MailService
+  readonly logger: Logger
 }
 
 /** Longest identity or password accepted before any lookup or hashing. */
@@ -37,16 +64,17 @@ const MAX_CREDENTIAL_LENGTH = 1024
  * issue extends this service with OTP, MFA, OAuth2 and the mail flows.
  */
 export class AuthService {
+  /** The services the flows use; the flow modules (OTP, MFA, OAuth2, mail flows) receive them too. */
+  readonly deps: AuthDeps
   readonly #database: Database
   readonly #collections: CollectionService
+  readonly #records: RecordService
 
-  readonly #records: RecordService | undefined
-
-  /** `records` expands the signed-in record when an auth request asks for `?expand=`. */
-  constructor(database: Database, collections: CollectionService, records?: RecordService) {
-    this.#database = database
-    this.#collections = collections
-    this.#records = records
+  constructor(deps: AuthDeps) {
+    this.deps = deps
+    this.#database = deps.database
+    this.#collections = deps.collections
+    this.#records = deps.records
   }
 
   /**
@@ -109,7 +137,7 @@ export class AuthService {
       ? await verifyPassword(String(row.password ?? ''), password as string)
       : await verifyDummyPassword(password as string)
     if (!row || !ok) throw new GalleyError('AUTH_FAILED')
-    return this.#authResponse(c, row, opts)
+    return this.signIn(c, row, 'password', opts)
   }
 
   async refresh(c: AuthCollection, actor: Actor | undefined, opts: AuthOptions = {}): Promise<AuthResponse> {
@@ -120,12 +148,28 @@ export class AuthService {
     return this.#authResponse(c, actor.record, opts)
   }
 
+  /**
+   * The last step of every sign-in method (§8.2): authRule, then MFA (§8.6), then the response.
+   * Password, OTP and OAuth2 all end here, so none of them can skip a check.
+   */
+  async signIn(
+    c: AuthCollection,
+    row: RecordRow,
+    method: SignInMethod,
+    opts: AuthOptions = {},
+    meta?: Record<string, unknown>,
+  ): Promise<AuthResponse> {
+    void method
+    const response = await this.#authResponse(c, row, opts)
+    return meta ? { ...response, meta } : response
+  }
+
   async #authResponse(c: AuthCollection, row: RecordRow, opts: AuthOptions): Promise<AuthResponse> {
     if (!(await this.#satisfiesAuthRule(c, row)))
       throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
     const token = await this.issueAuthToken(c, row, true)
     const record = recordToJSON(this.#database.dialect, c, row, { showEmail: true })
-    if (opts.expand && opts.request && this.#records) {
+    if (opts.expand && opts.request) {
       // As in PocketBase, relations are expanded with the signed-in record as the requester.
       const request = { ...opts.request, auth: { collection: c, record: row } }
       await this.#records.expandRecord(c, record, request, opts.expand)

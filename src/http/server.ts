@@ -2,6 +2,7 @@ import cors from '@fastify/cors'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { AuthService } from '../auth/index.js'
 import type { Database } from '../db/index.js'
+import type { MailService } from '../mail/index.js'
 import type { RecordService } from '../records/index.js'
 import { MAX_BODY_BYTES, notFound } from '../lib/index.js'
 import type { CollectionService } from '../schema/index.js'
@@ -23,6 +24,7 @@ export interface HttpOptions {
   readonly settings: SettingsService
   readonly auth: AuthService
   readonly records: RecordService
+  readonly mail: MailService
   readonly logger: FastifyBaseLogger
   /** Allowed CORS origins; `['*']` (the default) allows any. */
   readonly origins?: readonly string[]
