@@ -18,6 +18,7 @@ import { isAuthCollection, type AuthCollection, type CollectionService } from '.
 import type { SettingsService } from '../settings/index.js'
 import type { MailService } from '../mail/index.js'
 import type { Actor } from './actor.js'
+import { recordAuthOrigin } from './auth-alert.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
 import { peekClaims, signToken, verifyToken } from './tokens.js'
 
@@ -140,12 +141,24 @@ export class AuthService {
     return this.signIn(c, row, 'password', opts)
   }
 
-  async refresh(c: AuthCollection, actor: Actor | undefined, opts: AuthOptions = {}): Promise<AuthResponse> {
+  /**
+   * auth-refresh (§8.9): a new token, or for a non-refreshable (impersonation) token the same token
+   * with the record read again (PocketBase v0.29+). `authorization` is the request's header.
+   */
+  async refresh(
+    c: AuthCollection,
+    actor: Actor | undefined,
+    opts: AuthOptions = {},
+    authorization?: string,
+  ): Promise<AuthResponse> {
     if (!actor) throw unauthorized()
     if (actor.collection.id !== c.id)
       throw forbidden(`The request requires auth record from ${actor.collection.name} collection.`)
-    if (!actor.refreshable) throw forbidden('The authorization token is not refreshable.')
-    return this.#authResponse(c, actor.record, opts)
+    if (actor.refreshable) return this.#authResponse(c, actor.record, opts)
+    const token = bearerToken(authorization)
+    if (!token) throw unauthorized()
+    if (!(await this.#satisfiesAuthRule(c, actor.record))) throw authRuleForbidden()
+    return this.authResponseWithToken(c, actor.record, token, opts)
   }
 
   /**
@@ -161,13 +174,23 @@ export class AuthService {
   ): Promise<AuthResponse> {
     void method
     const response = await this.#authResponse(c, row, opts)
+    // Login alert (§8.11) once the sign-in succeeded; it never fails it.
+    await recordAuthOrigin(this.deps, c, row, opts.client)
     return meta ? { ...response, meta } : response
   }
 
   async #authResponse(c: AuthCollection, row: RecordRow, opts: AuthOptions): Promise<AuthResponse> {
-    if (!(await this.#satisfiesAuthRule(c, row)))
-      throw forbidden("The request doesn't satisfy the collection requirements to authenticate.")
-    const token = await this.issueAuthToken(c, row, true)
+    if (!(await this.#satisfiesAuthRule(c, row))) throw authRuleForbidden()
+    return this.authResponseWithToken(c, row, await this.issueAuthToken(c, row, true), opts)
+  }
+
+  /** The auth response (§8.2) for `row` with `token`, `?expand=` applied; the caller did the checks. */
+  async authResponseWithToken(
+    c: AuthCollection,
+    row: RecordRow,
+    token: string,
+    opts: AuthOptions,
+  ): Promise<AuthResponse> {
     const record = recordToJSON(this.#database.dialect, c, row, { showEmail: true })
     if (opts.expand && opts.request) {
       // As in PocketBase, relations are expanded with the signed-in record as the requester.
@@ -218,9 +241,8 @@ export class AuthService {
 
   /** The actor a token stands for; undefined (a guest) for any invalid, expired or revoked token. */
   async resolveActor(header: string | undefined): Promise<Actor | undefined> {
-    if (!header) return undefined
-    const token = header.replace(/^bearer\s+/i, '').trim()
-    if (token === '' || token.length > 8192) return undefined
+    const token = bearerToken(header)
+    if (!token) return undefined
     const claims = peekClaims(token)
     if (!claims || claims.type !== 'auth') return undefined
     const c = this.#collections.find(claims.collectionId)
@@ -234,3 +256,16 @@ export class AuthService {
 }
 
 export const newTokenKey = (): string => randomString(50, ALPHANUMERIC)
+
+/** Longest token read from an Authorization header; longer ones are a guest. */
+const MAX_TOKEN_LENGTH = 8192
+
+/** The token of an `Authorization` header (`Bearer` optional, as PocketBase); undefined if none. */
+function bearerToken(header: string | undefined): string | undefined {
+  if (!header) return undefined
+  const token = header.replace(/^bearer\s+/i, '').trim()
+  return token === '' || token.length > MAX_TOKEN_LENGTH ? undefined : token
+}
+
+const authRuleForbidden = () =>
+  forbidden("The request doesn't satisfy the collection requirements to authenticate.")

@@ -12,6 +12,7 @@ import { toGalleyError } from './errors.js'
 import { registerFieldsPicker } from './fields-picker.js'
 import './guards.js'
 import { authRoutes } from './routes/auth.js'
+import { impersonateRoutes } from './routes/auth-impersonate.js'
 import { batchRoutes } from './routes/batch.js'
 import { collectionRoutes } from './routes/collections.js'
 import { healthRoutes } from './routes/health.js'
@@ -128,6 +129,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
   await app.register(authRoutes(opts.auth))
+  await app.register(impersonateRoutes(opts.auth))
   await app.register(settingsRoutes(opts.settings))
   await app.register(batchRoutes(opts.database, opts.settings, opts.records))
   return app

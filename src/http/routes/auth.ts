@@ -22,10 +22,14 @@ function credentials(req: FastifyRequest): unknown {
   return out
 }
 
-/** `?expand=` on the signed-in record (§8.2), with the request rules would see. */
-function authOptions(req: FastifyRequest): AuthOptions {
+/**
+ * `?expand=` on the signed-in record (§8.2), with the request rules would see, and the client (login
+ * alerts). The client's address is `req.ip` until the trusted-proxy aware helper replaces it.
+ */
+export function authOptions(req: FastifyRequest): AuthOptions {
   const { expand } = recordOptions(req)
-  return expand ? { expand, request: requestContext(req) } : {}
+  const client = { ip: req.ip, userAgent: req.headers['user-agent'] ?? '' }
+  return expand ? { expand, request: requestContext(req), client } : { client }
 }
 
 /** Password sign-in and refresh for auth collections (§8.5, §8.9). */
@@ -35,7 +39,7 @@ export function authRoutes(auth: AuthService) {
       auth.authWithPassword(auth.authCollection(req.params.c), credentials(req), authOptions(req)),
     )
     app.post<{ Params: Params }>('/api/collections/:c/auth-refresh', async (req) =>
-      auth.refresh(auth.authCollection(req.params.c), req.actor, authOptions(req)),
+      auth.refresh(auth.authCollection(req.params.c), req.actor, authOptions(req), req.headers.authorization),
     )
   }
 }
