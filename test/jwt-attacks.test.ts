@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { connect } from 'node:net'
-import { decodeJwt, exportJWK, generateKeyPair, SignJWT, type JWTHeaderParameters } from 'jose'
+import { decodeJwt, exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWTHeaderParameters } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '../src/auth/index.js'
 import { newRecordId, nowDateTime, randomString } from '../src/lib/index.js'
@@ -30,11 +30,14 @@ const UNAUTHORIZED = {
 
 const SECOND_EMAIL = 'second@example.com'
 const ROTATED_EMAIL = 'rotated@example.com'
+const EMAIL_CHANGED = 'email-changed@example.com'
+const DELETED_EMAIL = 'deleted@example.com'
 const USER_EMAIL = 'user@example.com'
 const PASSWORD = 'a long enough password'
 
 type Claims = Record<string, unknown>
 type RsaKeyPair = Awaited<ReturnType<typeof generateKeyPair>>
+type AttackerKey = { privateKey: RsaKeyPair['privateKey']; jwk: Record<string, unknown> }
 
 /** What the corpus is built from: real keys and ids read from the database. */
 interface Ctx {
@@ -48,7 +51,19 @@ interface Ctx {
   readonly secondValid: string
   /** Issued before ROTATED_EMAIL's password (and so its tokenKey) changed. */
   readonly rotated: string
-  readonly attackerRsa: { privateKey: RsaKeyPair['privateKey']; jwk: Record<string, unknown> }
+  /** An impersonation (non-refreshable) token of ROTATED_EMAIL, issued before the change too. */
+  readonly rotatedImpersonation: string
+  /** Issued before EMAIL_CHANGED's email (and so its tokenKey) changed. */
+  readonly emailChanged: string
+  /** Issued for DELETED_EMAIL, a superuser deleted since. */
+  readonly deleted: string
+  /** Issued before the _superusers authToken.secret was replaced. */
+  readonly beforeSecret: string
+  /** A genuine users token. */
+  readonly userValid: string
+  readonly attackerRsa: AttackerKey & { spki: string }
+  readonly attackerEc: AttackerKey
+  readonly attackerEd: AttackerKey
   /** A loopback URL that counts hits: key URLs in headers must never be fetched. */
   readonly canaryUrl: string
 }
@@ -83,6 +98,12 @@ const suClaims = (ctx: Ctx, extra: Claims = {}): Claims => ({
 const suKey = (ctx: Ctx) => ctx.su.tokenKey + ctx.suCollection.authToken.secret
 const HS256 = { alg: 'HS256', typ: 'JWT' }
 const parts = (token: string) => token.split('.') as [string, string, string]
+const claimsOf = (token: string) => JSON.parse(Buffer.from(parts(token)[1], 'base64url').toString()) as Claims
+/** The token's header and signature around another payload. */
+const withPayload = (token: string, payload: Claims) =>
+  `${parts(token)[0]}.${b64u(payload)}.${parts(token)[2]}`
+const signAsym = (alg: string, key: AttackerKey, ctx: Ctx, header: Record<string, unknown> = {}) =>
+  new SignJWT(suClaims(ctx)).setProtectedHeader({ alg, ...header }).sign(key.privateKey)
 
 /** Accepted: they prove the keys above are the real ones, so each rejection below is due to its one change. */
 const ACCEPTED: [string, (ctx: Ctx) => string | Promise<string>][] = [
@@ -116,6 +137,45 @@ const REJECTED: [string, (ctx: Ctx) => string | Promise<string>][] = [
     (ctx) => `${b64u({ alg: 'none' })}.${parts(ctx.valid)[1]}.${parts(ctx.valid)[2]}`,
   ],
   ['alg None (capitalised), no signature', (ctx) => forge({ alg: 'None' }, suClaims(ctx), null)],
+  ['alg NONE (upper case), no signature', (ctx) => forge({ alg: 'NONE' }, suClaims(ctx), null)],
+  [
+    'alg nOnE (mixed case), HMAC signature with the right key',
+    (ctx) => forge({ alg: 'nOnE' }, suClaims(ctx), suKey(ctx)),
+  ],
+  ['alg "hs256" (lower case), right key', (ctx) => forge({ alg: 'hs256' }, suClaims(ctx), suKey(ctx))],
+  [
+    'HS256 keyed with an RSA public key (PEM): HS/RS confusion',
+    (ctx) => forge(HS256, suClaims(ctx), ctx.attackerRsa.spki),
+  ],
+  [
+    'HS256 keyed with an RSA public key (JWK JSON), the JWK in the header',
+    (ctx) =>
+      forge({ ...HS256, jwk: ctx.attackerRsa.jwk }, suClaims(ctx), JSON.stringify(ctx.attackerRsa.jwk)),
+  ],
+  ['RS256 signed by an attacker key', (ctx) => signAsym('RS256', ctx.attackerRsa, ctx)],
+  ['ES256 signed by an attacker key', (ctx) => signAsym('ES256', ctx.attackerEc, ctx)],
+  [
+    'ES256 signed by an attacker key embedded as `jwk`',
+    (ctx) => signAsym('ES256', ctx.attackerEc, ctx, { jwk: ctx.attackerEc.jwk }),
+  ],
+  ['EdDSA signed by an attacker key', (ctx) => signAsym('EdDSA', ctx.attackerEd, ctx)],
+  [
+    'EdDSA signed by an attacker key, `kid` and `x5u` to the canary',
+    (ctx) => signAsym('EdDSA', ctx.attackerEd, ctx, { kid: 'k1', x5u: `${ctx.canaryUrl}/ed.pem` }),
+  ],
+  [
+    'HS256 with an attacker key handed over as an `oct` `jwk` header',
+    (ctx) =>
+      sign(
+        { alg: 'HS256', jwk: { kty: 'oct', k: b64u('attacker-key') } } as unknown as JWTHeaderParameters,
+        suClaims(ctx),
+        'attacker-key',
+      ),
+  ],
+  [
+    'HS256 with an attacker key, `kid` naming a canary URL',
+    (ctx) => sign({ alg: 'HS256', kid: `${ctx.canaryUrl}/kid` }, suClaims(ctx), 'attacker-key'),
+  ],
   ['alg missing, right key', (ctx) => forge({ typ: 'JWT' }, suClaims(ctx), suKey(ctx))],
   ['alg HS384 with the right key', (ctx) => sign({ alg: 'HS384' }, suClaims(ctx), suKey(ctx))],
   ['alg HS512 with the right key', (ctx) => sign({ alg: 'HS512' }, suClaims(ctx), suKey(ctx))],
@@ -180,6 +240,19 @@ const REJECTED: [string, (ctx: Ctx) => string | Promise<string>][] = [
         ctx.su.tokenKey + ctx.suCollection.passwordResetToken.secret,
       ),
   ],
+  [
+    'type "emailChange" signed with the email-change key',
+    (ctx) =>
+      sign(
+        HS256,
+        suClaims(ctx, { type: 'emailChange', email: SU_EMAIL, newEmail: 'x@example.com' }),
+        ctx.su.tokenKey + ctx.suCollection.emailChangeToken.secret,
+      ),
+  ],
+  [
+    'type "verification" signed with the auth key',
+    (ctx) => sign(HS256, suClaims(ctx, { type: 'verification', email: SU_EMAIL }), suKey(ctx)),
+  ],
   ['type "Auth" (case differs)', (ctx) => sign(HS256, suClaims(ctx, { type: 'Auth' }), suKey(ctx))],
   ['type claim missing', (ctx) => sign(HS256, suClaims(ctx, { type: undefined }), suKey(ctx))],
   // --- key and audience ---
@@ -194,6 +267,22 @@ const REJECTED: [string, (ctx: Ctx) => string | Promise<string>][] = [
     (ctx) => sign(HS256, suClaims(ctx), randomString(50) + ctx.suCollection.authToken.secret),
   ],
   ['issued before the password change rotated the tokenKey', (ctx) => ctx.rotated],
+  [
+    'an impersonation token issued before the password change rotated the tokenKey',
+    (ctx) => ctx.rotatedImpersonation,
+  ],
+  ['issued before the email change rotated the tokenKey', (ctx) => ctx.emailChanged],
+  ['issued before authToken.secret was replaced', (ctx) => ctx.beforeSecret],
+  ['issued for a superuser deleted since', (ctx) => ctx.deleted],
+  [
+    'a genuine users token with collectionId switched to _superusers, original signature',
+    (ctx) => withPayload(ctx.userValid, { ...claimsOf(ctx.userValid), collectionId: SUPERUSERS_ID }),
+  ],
+  [
+    'a users id claiming _superusers, signed with the superusers secret and the users tokenKey',
+    (ctx) =>
+      sign(HS256, suClaims(ctx, { id: ctx.user.id }), ctx.user.tokenKey + ctx.suCollection.authToken.secret),
+  ],
   [
     'a users id claiming the _superusers collection, signed with the users key',
     (ctx) =>
@@ -241,6 +330,20 @@ const REJECTED: [string, (ctx: Ctx) => string | Promise<string>][] = [
     'signature of another superuser’s token',
     (ctx) => `${parts(ctx.valid)[0]}.${parts(ctx.valid)[1]}.${parts(ctx.secondValid)[2]}`,
   ],
+  [
+    'refreshable flipped to false, original signature',
+    (ctx) => withPayload(ctx.valid, { ...claimsOf(ctx.valid), refreshable: false }),
+  ],
+  [
+    'an impersonation token flipped to refreshable, original signature',
+    (ctx) =>
+      withPayload(ctx.rotatedImpersonation, {
+        ...claimsOf(ctx.rotatedImpersonation),
+        id: ctx.su.id,
+        refreshable: true,
+      }),
+  ],
+  ['doubled signature', (ctx) => `${ctx.valid}${parts(ctx.valid)[2]}`],
   ['truncated signature', (ctx) => ctx.valid.slice(0, -6)],
   ['empty signature', (ctx) => `${parts(ctx.valid)[0]}.${parts(ctx.valid)[1]}.`],
   [
@@ -345,6 +448,8 @@ for (const { kind, skip } of DB_KINDS) {
       const { galley, url } = running
       await galley.superusers.create(SECOND_EMAIL, PASSWORD)
       await galley.superusers.create(ROTATED_EMAIL, PASSWORD)
+      await galley.superusers.create(EMAIL_CHANGED, PASSWORD)
+      await galley.superusers.create(DELETED_EMAIL, PASSWORD)
 
       const d = galley.database.dialect
       const created = nowDateTime()
@@ -371,11 +476,46 @@ for (const { kind, skip } of DB_KINDS) {
         expect(res.status).toBe(200)
         return ((await res.json()) as { token: string }).token
       }
+      const api = async (method: string, path: string, token: string, body?: unknown) => {
+        const res = await fetch(`${url}${path}`, {
+          method,
+          headers: { authorization: token, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        })
+        expect(res.status, `${method} ${path}`).toBeLessThan(300)
+        const text = await res.text()
+        return (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>
+      }
+
+      // A token signed with the secret _superusers had before this one.
+      const beforeSecret = await login('_superusers', SU_EMAIL, SU_PASSWORD)
+      await api('PATCH', '/api/collections/_superusers', beforeSecret, {
+        authToken: { secret: randomString(40) },
+      })
+
       const valid = await login('_superusers', SU_EMAIL, SU_PASSWORD)
       const secondValid = await login('_superusers', SECOND_EMAIL, PASSWORD)
       const rotated = await login('_superusers', ROTATED_EMAIL, PASSWORD)
       expect((await get(url, rotated)).status).toBe(200)
+      const rotatedId = String(decodeJwt(rotated).id)
+      const rotatedImpersonation = (
+        await api('POST', `/api/collections/_superusers/impersonate/${rotatedId}`, valid, { duration: 3600 })
+      ).token as string
+      expect((await get(url, rotatedImpersonation)).status).toBe(200)
       expect(await galley.superusers.upsert(ROTATED_EMAIL, 'a brand new password')).toBe('updated')
+
+      const emailChanged = await login('_superusers', EMAIL_CHANGED, PASSWORD)
+      await api(
+        'PATCH',
+        `/api/collections/_superusers/records/${String(decodeJwt(emailChanged).id)}`,
+        valid,
+        {
+          email: 'email-changed-again@example.com',
+        },
+      )
+      const deleted = await login('_superusers', DELETED_EMAIL, PASSWORD)
+      expect(await galley.superusers.delete(DELETED_EMAIL)).toBe(true)
+      const userValid = await login('users', USER_EMAIL, PASSWORD)
 
       const row = async (table: string, email: string) => {
         const r = await galley.database.db
@@ -390,7 +530,11 @@ for (const { kind, skip } of DB_KINDS) {
         if (!isAuthCollection(c)) throw new Error(`${name} is not an auth collection`)
         return c
       }
-      const { privateKey, publicKey } = await generateKeyPair('RS256')
+      const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+      const attacker = async (alg: string): Promise<AttackerKey> => {
+        const pair = await generateKeyPair(alg, { extractable: true })
+        return { privateKey: pair.privateKey, jwk: { ...(await exportJWK(pair.publicKey)) } }
+      }
       ctx = {
         su: await row('_superusers', SU_EMAIL),
         second: await row('_superusers', SECOND_EMAIL),
@@ -400,7 +544,18 @@ for (const { kind, skip } of DB_KINDS) {
         valid,
         secondValid,
         rotated,
-        attackerRsa: { privateKey, jwk: { ...(await exportJWK(publicKey)) } },
+        rotatedImpersonation,
+        emailChanged,
+        deleted,
+        beforeSecret,
+        userValid,
+        attackerRsa: {
+          privateKey,
+          jwk: { ...(await exportJWK(publicKey)) },
+          spki: await exportSPKI(publicKey),
+        },
+        attackerEc: await attacker('ES256'),
+        attackerEd: await attacker('EdDSA'),
         canaryUrl,
       }
       expect(decodeJwt(valid).id).toBe(ctx.su.id)
@@ -413,7 +568,7 @@ for (const { kind, skip } of DB_KINDS) {
     })
 
     it(`has a corpus of ${REJECTED.length} rejected tokens`, () => {
-      expect(REJECTED.length).toBeGreaterThanOrEqual(25)
+      expect(REJECTED.length).toBeGreaterThanOrEqual(80)
       expect(new Set(REJECTED.map(([name]) => name)).size).toBe(REJECTED.length)
     })
 
