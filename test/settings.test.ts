@@ -59,6 +59,12 @@ const DEFAULTS = {
   },
   trustedProxy: { headers: [], useLeftmostIP: false },
   superuserIPs: [],
+  bruteForce: {
+    enabled: true,
+    perIP: { maxRequests: 60, duration: 60 },
+    perIdentityAndIP: { maxRequests: 10, duration: 60 },
+    perIdentity: { maxRequests: 100, duration: 60 },
+  },
 }
 
 type Json = Record<string, unknown>
@@ -170,6 +176,41 @@ const INVALID: [string, unknown, Json][] = [
     },
   ],
   ['batch.maxRequests 0', { batch: { maxRequests: 0 } }, { batch: { maxRequests: range(1, 10_000) } }],
+  [
+    'bruteForce.perIP.maxRequests 0 and duration 86401',
+    { bruteForce: { perIP: { maxRequests: 0, duration: 86_401 } } },
+    { bruteForce: { perIP: { maxRequests: range(1, 1_000_000), duration: range(1, 86_400) } } },
+  ],
+  [
+    'bruteForce.perIdentityAndIP.maxRequests 1000001',
+    { bruteForce: { perIdentityAndIP: { maxRequests: 1_000_001 } } },
+    {
+      bruteForce: {
+        perIdentityAndIP: { maxRequests: range(1, 1_000_000) },
+        perIdentity: {
+          maxRequests: {
+            code: 'validation_invalid_value',
+            message: 'Must be greater than perIdentityAndIP.maxRequests.',
+          },
+        },
+      },
+    },
+  ],
+  [
+    'a per-identity ceiling one client can reach alone (malicious lockout)',
+    { bruteForce: { perIdentity: { maxRequests: 10 } } },
+    {
+      bruteForce: {
+        perIdentity: {
+          maxRequests: {
+            code: 'validation_invalid_value',
+            message: 'Must be greater than perIdentityAndIP.maxRequests.',
+          },
+        },
+      },
+    },
+  ],
+  ['bruteForce.enabled as a string', { bruteForce: { enabled: 'no' } }, { bruteForce: { enabled: invalid } }],
   ['logs.maxDays not an integer', { logs: { maxDays: 1.5 } }, { logs: { maxDays: range(0, 100_000) } }],
   ['appName as a number', { meta: { appName: 5 } }, { meta: { appName: invalid } }],
   ['meta as a string', { meta: 'Acme' }, { meta: invalid }],

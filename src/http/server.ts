@@ -8,9 +8,12 @@ import { MAX_BODY_BYTES, notFound } from '../lib/index.js'
 import type { CollectionService } from '../schema/index.js'
 import type { SettingsService } from '../settings/index.js'
 import { registerBodyParsers } from './body.js'
+import { BruteForceGuard, registerBruteForce } from './brute-force.js'
+import { registerClientIp } from './client-ip.js'
 import { toGalleyError } from './errors.js'
 import { registerFieldsPicker } from './fields-picker.js'
 import './guards.js'
+import { RateLimiter } from './rate-limit.js'
 import { authRoutes } from './routes/auth.js'
 import { impersonateRoutes } from './routes/auth-impersonate.js'
 import { batchRoutes } from './routes/batch.js'
@@ -81,15 +84,18 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
 
   // One hook per request for what every request needs: the security headers and the actor. It is
   // callback-style and resolves the actor only when a token is sent (most guest traffic has none).
+  // PocketBase's rate limiter (§1.6) runs in it too, once the actor is known.
   app.decorateRequest('actor', undefined)
+  registerClientIp(app, opts.settings)
+  const limiter = new RateLimiter(opts.settings, opts.collections)
   app.addHook('onRequest', (req, reply, done) => {
     reply.headers(SECURITY_HEADERS)
     const header = req.headers.authorization
-    if (!header) return done()
+    if (!header) return done(limiter.check(req))
     opts.auth.resolveActor(header).then(
       (actor) => {
         req.actor = actor
-        done()
+        done(limiter.check(req))
       },
       (err: unknown) => {
         // The health check must answer while the database is away, token or not (PocketBase's
@@ -102,6 +108,8 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   })
 
   registerFieldsPicker(app)
+  // Before the routes: it attaches itself to the credential-checking ones as they are added.
+  registerBruteForce(app, new BruteForceGuard(opts.settings), opts.collections)
 
   // While the database is down every request fails the same way: one warning a second, not thousands.
   let unavailableSince = 0
@@ -131,6 +139,6 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(authRoutes(opts.auth))
   await app.register(impersonateRoutes(opts.auth))
   await app.register(settingsRoutes(opts.settings))
-  await app.register(batchRoutes(opts.database, opts.settings, opts.records))
+  await app.register(batchRoutes(opts.database, opts.settings, opts.records, limiter))
   return app
 }

@@ -1,2 +1,9 @@
 export { SettingsService, SETTINGS_CHANNEL } from './settings-service.js'
-export { defaultSettings, type Settings, type S3Config, type RateLimitRule } from './settings.js'
+export {
+  defaultSettings,
+  type AttemptLimit,
+  type BruteForceSettings,
+  type Settings,
+  type S3Config,
+  type RateLimitRule,
+} from './settings.js'

@@ -16,6 +16,24 @@ export interface RateLimitRule {
   maxRequests: number
 }
 
+/** At most `maxRequests` per `duration` seconds. */
+export interface AttemptLimit {
+  maxRequests: number
+  duration: number
+}
+
+/**
+ * Galley's brute-force guard (not in PocketBase, whose limiter ships disabled): failed credential
+ * attempts (password, OTP, reset and email-change confirmations) per client IP, per identity from
+ * one client IP, and per identity across all clients. On by default.
+ */
+export interface BruteForceSettings {
+  enabled: boolean
+  perIP: AttemptLimit
+  perIdentityAndIP: AttemptLimit
+  perIdentity: AttemptLimit
+}
+
 export interface Settings {
   meta: {
     appName: string
@@ -42,6 +60,7 @@ export interface Settings {
   rateLimits: { enabled: boolean; excludedIPs: string[]; rules: RateLimitRule[] }
   trustedProxy: { headers: string[]; useLeftmostIP: boolean }
   superuserIPs: string[]
+  bruteForce: BruteForceSettings
 }
 
 const s3Defaults = (): S3Config => ({
@@ -90,6 +109,12 @@ export function defaultSettings(): Settings {
     },
     trustedProxy: { headers: [], useLeftmostIP: false },
     superuserIPs: [],
+    bruteForce: {
+      enabled: true,
+      perIP: { maxRequests: 60, duration: 60 },
+      perIdentityAndIP: { maxRequests: 10, duration: 60 },
+      perIdentity: { maxRequests: 100, duration: 60 },
+    },
   }
 }
 

@@ -89,6 +89,17 @@ export function validateSettings(s: Settings, errors: ValidationErrors): void {
         fieldError('validation_invalid_value', 'Invalid header name.'),
       )
   })
+  const bf = s.bruteForce
+  for (const key of ['perIP', 'perIdentityAndIP', 'perIdentity'] as const) {
+    checkInt(bf[key].maxRequests, 1, 1_000_000, ['bruteForce', key, 'maxRequests'], errors)
+    checkInt(bf[key].duration, 1, 86_400, ['bruteForce', key, 'duration'], errors)
+  }
+  // A ceiling one client can reach alone would let any client lock the account out (ASVS 6.3.1).
+  if (bf.perIdentity.maxRequests <= bf.perIdentityAndIP.maxRequests)
+    errors.add(
+      ['bruteForce', 'perIdentity', 'maxRequests'],
+      fieldError('validation_invalid_value', 'Must be greater than perIdentityAndIP.maxRequests.'),
+    )
   s.superuserIPs.forEach((ip, i) => {
     if (isIP(ip) === 0)
       errors.add(['superuserIPs', i], fieldError('validation_is_ip', 'Must be a valid IP address.'))

@@ -9,6 +9,7 @@ import { matchBatchAction, readBatchRequests, type BatchRequestInput } from '../
 import { limitBody } from '../body.js'
 import { toGalleyError } from '../errors.js'
 import { parseFields, pickFields } from '../fields-picker.js'
+import type { RateLimiter } from '../rate-limit.js'
 import { requestContext } from '../request-context.js'
 
 /** `batch.maxBodySize` 0 means this (PocketBase's default). */
@@ -57,7 +58,12 @@ function itemContext(
 }
 
 /** The batch API (§12): record writes in one transaction, all or nothing. */
-export function batchRoutes(database: Database, settings: SettingsService, records: RecordService) {
+export function batchRoutes(
+  database: Database,
+  settings: SettingsService,
+  records: RecordService,
+  limiter?: RateLimiter,
+) {
   const batchSettings = () => {
     const b = settings.get().batch
     return {
@@ -157,6 +163,11 @@ export function batchRoutes(database: Database, settings: SettingsService, recor
         const { maxRequests, timeoutMs } = batchSettings()
         const requests = readBatchRequests(req.body, maxRequests)
         try {
+          // Every request counts against its own rate limit rule, before anything runs (§12).
+          requests.forEach((r, i) => {
+            const limited = limiter?.checkBatchItem(req, r)
+            if (limited) throw new BatchItemFailed(i, limited)
+          })
           return await runBatch(requests, requestContext(req, 'batch'), timeoutMs, reply)
         } catch (err) {
           if (err instanceof BatchAborted) throw badRequest('Batch transaction failed.', undefined, err)
