@@ -19,6 +19,7 @@ import type { SettingsService } from '../settings/index.js'
 import type { MailService } from '../mail/index.js'
 import type { Actor } from './actor.js'
 import { recordAuthOrigin } from './auth-alert.js'
+import { MailFlows } from './mail-flows.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
 import { peekClaims, signToken, verifyToken } from './tokens.js'
 
@@ -67,6 +68,8 @@ const MAX_CREDENTIAL_LENGTH = 1024
 export class AuthService {
   /** The services the flows use; the flow modules (OTP, MFA, OAuth2, mail flows) receive them too. */
   readonly deps: AuthDeps
+  /** Verification, password reset, email change and the test email (§8.10, §13.2). */
+  readonly mailFlows = new MailFlows(this)
   readonly #database: Database
   readonly #collections: CollectionService
   readonly #records: RecordService

@@ -10,6 +10,7 @@ export {
 } from './auth-service.js'
 export { impersonate, impersonateDuration, MAX_IMPERSONATE_DURATION } from './impersonate.js'
 export { authOriginFingerprint, MAX_AUTH_ORIGINS } from './auth-alert.js'
+export { MailFlows } from './mail-flows.js'
 export { hashPassword, verifyPassword, HASH_CONCURRENCY } from './password.js'
 export { SuperuserService } from './superusers.js'
 export { signToken, verifyToken, peekClaims, type TokenClaims, type TokenType } from './tokens.js'
