@@ -20,6 +20,7 @@ import type { MailService } from '../mail/index.js'
 import type { Actor } from './actor.js'
 import { recordAuthOrigin } from './auth-alert.js'
 import { MailFlows } from './mail-flows.js'
+import { OAuth2Flow } from './oauth2/oauth2-flow.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
 import { peekClaims, signToken, verifyToken } from './tokens.js'
 
@@ -68,6 +69,8 @@ const MAX_CREDENTIAL_LENGTH = 1024
 export class AuthService {
   /** The services the flows use; the flow modules (OTP, MFA, OAuth2, mail flows) receive them too. */
   readonly deps: AuthDeps
+  /** OAuth2 sign-in: auth methods and the code exchange (§8.4, §8.8). */
+  readonly oauth2 = new OAuth2Flow(this)
   /** Verification, password reset, email change and the test email (§8.10, §13.2). */
   readonly mailFlows = new MailFlows(this)
   readonly #database: Database

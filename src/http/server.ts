@@ -15,6 +15,7 @@ import { registerFieldsPicker } from './fields-picker.js'
 import './guards.js'
 import { RateLimiter } from './rate-limit.js'
 import { authRoutes } from './routes/auth.js'
+import { oauth2Routes } from './routes/auth-oauth2.js'
 import { authMailFlowRoutes } from './routes/auth-mail-flows.js'
 import { impersonateRoutes } from './routes/auth-impersonate.js'
 import { batchRoutes } from './routes/batch.js'
@@ -138,6 +139,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
   await app.register(authRoutes(opts.auth))
+  await app.register(oauth2Routes(opts.auth))
   await app.register(authMailFlowRoutes(opts.auth))
   await app.register(impersonateRoutes(opts.auth))
   await app.register(settingsRoutes(opts.settings))

@@ -22,6 +22,8 @@ export const ERRORS = {
   UNSUPPORTED_CONTENT_TYPE: { status: 400, message: 'Unsupported Content-Type.' },
   VALIDATION: { status: 400, message: 'An error occurred while validating the submitted data.' },
   AUTH_FAILED: { status: 400, message: 'Failed to authenticate.' },
+  OAUTH2_TOKEN_FAILED: { status: 400, message: 'Failed to fetch OAuth2 token.' },
+  OAUTH2_USER_FAILED: { status: 400, message: 'Failed to fetch OAuth2 user.' },
   UNAUTHORIZED: { status: 401, message: 'The request requires valid record authorization token.' },
   FORBIDDEN: { status: 403, message: 'You are not allowed to perform this request.' },
   SUPERUSER_ONLY: { status: 403, message: 'Only superusers can perform this action.' },

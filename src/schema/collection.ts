@@ -38,6 +38,19 @@ export interface OAuth2Provider {
   extra: Record<string, unknown> | null
 }
 
+/** The OAuth2 providers Galley implements (auth/oauth2/providers.ts); other names are refused. */
+export const OAUTH2_PROVIDER_NAMES: readonly string[] = [
+  'apple',
+  'discord',
+  'github',
+  'gitlab',
+  'google',
+  'microsoft',
+  'oidc',
+  'oidc2',
+  'oidc3',
+]
+
 export interface AuthOptions {
   authRule: string | null
   manageRule: string | null

@@ -9,7 +9,13 @@ import {
   MAX_RULE_LENGTH,
   ValidationErrors,
 } from '../lib/index.js'
-import { RULE_KEYS, TOKEN_KINDS, type Collection, type CollectionType } from './collection.js'
+import {
+  OAUTH2_PROVIDER_NAMES,
+  RULE_KEYS,
+  TOKEN_KINDS,
+  type Collection,
+  type CollectionType,
+} from './collection.js'
 import { hasSingleColumnUniqueIndex } from './collection-input.js'
 import type { FieldContext } from './field-type.js'
 import { FIELD_TYPES } from './fields/index.js'
@@ -413,11 +419,25 @@ function validateAuthOptions(c: Collection, errors: ValidationErrors): void {
         fieldError('validation_duplicated_provider', 'The provider is already registered.'),
       )
     seen.add(p.name)
+    if (p.name && !OAUTH2_PROVIDER_NAMES.includes(p.name))
+      errors.add(
+        ['oauth2', 'providers', i, 'name'],
+        fieldError('validation_invalid_provider', `Unsupported provider ${p.name}.`),
+      )
     if (!p.clientId)
       errors.add(
         ['oauth2', 'providers', i, 'clientId'],
         fieldError('validation_required', 'Cannot be blank.'),
       )
+    for (const key of ['authURL', 'tokenURL', 'userInfoURL'] as const) {
+      const url = p[key]
+      if (url === '') {
+        // the generic OIDC slots have no default endpoints
+        if (key !== 'userInfoURL' && /^oidc\d?$/.test(p.name))
+          errors.add(['oauth2', 'providers', i, key], fieldError('validation_required', 'Cannot be blank.'))
+      } else if (!isHttpURL(url))
+        errors.add(['oauth2', 'providers', i, key], fieldError('validation_is_url', 'Must be a valid url.'))
+    }
   })
   for (const [key, name] of Object.entries(c.oauth2?.mappedFields ?? {})) {
     if (name && !c.fields.some((f) => f.name === name))
@@ -425,5 +445,16 @@ function validateAuthOptions(c: Collection, errors: ValidationErrors): void {
         ['oauth2', 'mappedFields', key],
         fieldError('validation_missing_field', `Missing field ${name}.`),
       )
+  }
+}
+
+/** An absolute http(s) URL of at most 2048 characters (provider endpoints). */
+function isHttpURL(text: string): boolean {
+  if (text.length > 2048) return false
+  try {
+    const u = new URL(text)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
   }
 }
