@@ -1,6 +1,12 @@
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
-import { AuthService, hashPassword, SuperuserService, verifyPassword } from './auth/index.js'
+import {
+  AuthService,
+  hashPassword,
+  otpAttemptsMigration,
+  SuperuserService,
+  verifyPassword,
+} from './auth/index.js'
 import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
 import { buildHttpServer } from './http/index.js'
@@ -42,6 +48,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     const applied = await runMigrations(database, [
       systemTablesMigration,
       systemCollectionsMigration(collections),
+      otpAttemptsMigration,
     ])
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations')
     await collections.start()
@@ -55,6 +62,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     )
     const mail = new MailService(settings, log)
     const auth = new AuthService({ database, collections, records, settings, mail, logger: log })
+    auth.sweeper.start()
     let server: FastifyInstance | undefined
     return {
       config,
@@ -82,6 +90,8 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       async close() {
         // Stop accepting and drain in-flight requests first, then stop listeners, then the database.
         if (server) await server.close()
+        await auth.sweeper.stop()
+        await auth.otp.idle()
         await mail.idle()
         mail.close()
         collections.stop()

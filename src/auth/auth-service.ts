@@ -12,7 +12,7 @@ import {
   unauthorized,
   ValidationErrors,
 } from '../lib/index.js'
-import { ruleCondition, type RequestContext, type RuleEnv } from '../rules/index.js'
+import { ruleCondition, type RequestContext, type RequestContextName, type RuleEnv } from '../rules/index.js'
 import { recordToJSON, type RecordJSON, type RecordRow, type RecordService } from '../records/index.js'
 import { isAuthCollection, type AuthCollection, type CollectionService } from '../schema/index.js'
 import type { SettingsService } from '../settings/index.js'
@@ -20,6 +20,9 @@ import type { MailService } from '../mail/index.js'
 import type { Actor } from './actor.js'
 import { recordAuthOrigin } from './auth-alert.js'
 import { MailFlows } from './mail-flows.js'
+import { AuthSweeper } from './auth-sweep.js'
+import { mfaEnabled, requireMfa } from './mfa.js'
+import { OtpFlow } from './otp.js'
 import { OAuth2Flow } from './oauth2/oauth2-flow.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
 import { peekClaims, signToken, verifyToken } from './tokens.js'
@@ -73,6 +76,9 @@ export class AuthService {
   readonly oauth2 = new OAuth2Flow(this)
   /** Verification, password reset, email change and the test email (§8.10, §13.2). */
   readonly mailFlows = new MailFlows(this)
+  /** Email one-time passwords (§8.7); the expired OTP/MFA rows' sweep (app.ts starts it). */
+  readonly otp = new OtpFlow(this)
+  readonly sweeper = new AuthSweeper(this)
   readonly #database: Database
   readonly #collections: CollectionService
   readonly #records: RecordService
@@ -178,7 +184,12 @@ export class AuthService {
     opts: AuthOptions = {},
     meta?: Record<string, unknown>,
   ): Promise<AuthResponse> {
-    void method
+    if (mfaEnabled(c)) {
+      // authRule first (403), then MFA (§8.6): a first step answers 401 {"mfaId"} instead of a token.
+      if (!(await this.#satisfiesAuthRule(c, row))) throw authRuleForbidden()
+      const matches = (rule: string) => this.#satisfiesAuthRule(c, row, rule, method)
+      await requireMfa(this.deps, c, row, { method, mfaId: opts.mfaId, matches })
+    }
     const response = await this.#authResponse(c, row, opts)
     // Login alert (§8.11) once the sign-in succeeded; it never fails it.
     await recordAuthOrigin(this.deps, c, row, opts.client)
@@ -206,8 +217,16 @@ export class AuthService {
     return { token, record }
   }
 
-  /** authRule (§7.1): null = nobody, "" = anyone, else a rule over the record, as `@request.auth` too. */
-  async #satisfiesAuthRule(c: AuthCollection, row: RecordRow): Promise<boolean> {
+  /**
+   * authRule (§7.1): null = nobody, "" = anyone, else a rule over the record, as `@request.auth` too.
+   * Also the MFA rule (`rule`), with `@request.context` = the sign-in method.
+   */
+  async #satisfiesAuthRule(
+    c: AuthCollection,
+    row: RecordRow,
+    rule: string | null = c.authRule,
+    context: RequestContextName = 'password',
+  ): Promise<boolean> {
     const env: RuleEnv = {
       findCollection: (x) => this.#collections.find(x),
       dialect: this.#database.dialect,
@@ -217,10 +236,10 @@ export class AuthService {
         headers: {},
         query: {},
         body: {},
-        context: 'password',
+        context,
       },
     }
-    const cond = ruleCondition(c.authRule, c, env)
+    const cond = ruleCondition(rule, c, env)
     if (cond === 'superusers') return false
     if (cond === 'anyone') return true
     const ok = await this.#database.db

@@ -20,5 +20,6 @@ export {
 } from './oauth2/oauth2-flow.js'
 export { MAX_PROVIDER_RESPONSE_BYTES, PROVIDER_TIMEOUT_MS } from './oauth2/provider-http.js'
 export { hashPassword, verifyPassword, HASH_CONCURRENCY } from './password.js'
+export { otpAttemptsMigration } from './otp-attempts.js'
 export { SuperuserService } from './superusers.js'
 export { signToken, verifyToken, peekClaims, type TokenClaims, type TokenType } from './tokens.js'

@@ -18,6 +18,7 @@ import { authRoutes } from './routes/auth.js'
 import { oauth2Routes } from './routes/auth-oauth2.js'
 import { authMailFlowRoutes } from './routes/auth-mail-flows.js'
 import { impersonateRoutes } from './routes/auth-impersonate.js'
+import { otpRoutes } from './routes/otp.js'
 import { batchRoutes } from './routes/batch.js'
 import { collectionRoutes } from './routes/collections.js'
 import { healthRoutes } from './routes/health.js'
@@ -131,7 +132,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
       }
     } else if (e.status >= 500) req.log.error({ err, url: req.url, method: req.method }, 'request failed')
     else req.log.debug({ err: (err as Error).message, url: req.url }, 'request rejected')
-    return reply.status(e.status).send(e.toJSON())
+    return reply.status(e.status).send(e.wireBody())
   })
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(notFound().toJSON()))
 
@@ -142,6 +143,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(oauth2Routes(opts.auth))
   await app.register(authMailFlowRoutes(opts.auth))
   await app.register(impersonateRoutes(opts.auth))
+  await app.register(otpRoutes(opts.auth))
   await app.register(settingsRoutes(opts.settings))
   await app.register(batchRoutes(opts.database, opts.settings, opts.records, limiter))
   return app

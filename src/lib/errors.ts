@@ -30,6 +30,12 @@ export const ERRORS = {
   NOT_FOUND: { status: 404, message: "The requested resource wasn't found." },
   TOO_LARGE: { status: 413, message: 'Request entity too large.' },
   RATE_LIMITED: { status: 429, message: 'Too Many Requests.' },
+  OTP_INVALID: { status: 400, message: 'Invalid or expired OTP.' },
+  OTP_TOO_MANY_ATTEMPTS: {
+    status: 429,
+    message: 'Too many attempts, please try again later with a new OTP.',
+  },
+  MFA_REQUIRED: { status: 401, message: 'A second authentication method is required.' },
   INTERNAL: { status: 500, message: 'Something went wrong while processing your request.' },
   UNAVAILABLE: { status: 503, message: 'The service is temporarily unavailable. Please try again later.' },
 } as const satisfies Record<string, { status: number; message: string }>
@@ -60,6 +66,28 @@ export class GalleyError extends Error {
   /** The public body of the response: never includes the cause or a stack. */
   toJSON(): { status: number; message: string; data: ErrorData } {
     return { status: this.status, message: this.message, data: this.data }
+  }
+
+  /** The HTTP response body: `toJSON()`, except for the few errors PocketBase answers otherwise. */
+  wireBody(): object {
+    return this.toJSON()
+  }
+}
+
+/**
+ * The first step of an MFA sign-in (§8.6): a 401 whose body is `{"mfaId": "…"}`, not the usual
+ * error shape; the HTTP error handler sends `wireBody()`.
+ */
+export class MfaRequiredError extends GalleyError {
+  readonly mfaId: string
+
+  constructor(mfaId: string) {
+    super('MFA_REQUIRED')
+    this.mfaId = mfaId
+  }
+
+  override wireBody(): { mfaId: string } {
+    return { mfaId: this.mfaId }
   }
 }
 

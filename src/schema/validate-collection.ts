@@ -24,7 +24,14 @@ import { viewQueryProblem } from './view-query.js'
 
 const NAME = /^\w+$/
 /** Tables Galley itself owns: no collection may take their names. */
-const INTERNAL_TABLES = new Set(['_collections', '_params', '_migrations', '_logs', '_events'])
+const INTERNAL_TABLES = new Set([
+  '_collections',
+  '_params',
+  '_migrations',
+  '_logs',
+  '_events',
+  '_otpAttempts',
+])
 const RESERVED_FIELD_NAMES = new Set([
   'null',
   'true',
@@ -396,6 +403,16 @@ function validateAuthOptions(c: Collection, errors: ValidationErrors): void {
         )
     })
   }
+  // A second factor needs a second way in (§8.6).
+  const methods = [c.passwordAuth?.enabled, c.oauth2?.enabled, c.otp?.enabled].filter(Boolean).length
+  if (c.mfa?.enabled && methods < 2)
+    errors.add(
+      ['mfa', 'enabled'],
+      fieldError(
+        'validation_mfa_not_enough_auth_methods',
+        'MFA requires at least 2 auth methods to be enabled.',
+      ),
+    )
   if (c.otp && (!Number.isInteger(c.otp.length) || c.otp.length < 4 || c.otp.length > 20))
     errors.add(['otp', 'length'], fieldError('validation_out_of_range', 'Must be between 4 and 20.'))
   for (const [key, d] of [
