@@ -264,6 +264,15 @@ for (const { kind, skip } of DB_KINDS) {
       expect(await providersOf(bob.id)).toEqual(['oidc:bob-elsewhere'])
       // the record signed in keeps its password (it proved it owns the account)
       await running.sdk().collection('users').authWithPassword('bob@example.com', 'bob-password-1')
+      // and keeps it when it later signs in through that link, unverified as it is
+      const again = await signIn({
+        sub: 'bob-elsewhere',
+        email: 'other-bob@example.com',
+        email_verified: true,
+      })
+      expect(again.record.id).toBe(bob.id)
+      expect(again.record.verified).toBe(false)
+      await running.sdk().collection('users').authWithPassword('bob@example.com', 'bob-password-1')
     })
 
     it('links by email only when the provider verified it', async () => {

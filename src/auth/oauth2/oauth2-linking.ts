@@ -44,10 +44,11 @@ const sameEmail = (a: unknown, b: string) =>
  * 3. the record whose email is the provider's *verified* email (never an unverified one, never
  *    `createData.email`);
  * 4. a new record through the records service (createRule, `@request.context` "oauth2").
- * Then the link is created if missing. An unverified record reached by 1 or 3 without its own
- * token gets a random password, a new tokenKey (every session ends) and loses its links to other
- * identities, so whoever registered the address before its owner keeps no way in
- * (CVE-2024-38351, CVE-2026-44166).
+ * Then the link is created if missing. An unverified record reached by its email (3) gets a
+ * random password, a new tokenKey (every session ends) and loses its links to other identities, so
+ * whoever registered the address before its owner keeps no way in (CVE-2024-38351,
+ * CVE-2026-44166). A record reached by its own link (1) or its own token (2) keeps its password:
+ * its owner linked that identity while signed in.
  */
 export async function linkOrCreate(
   deps: AuthDeps,
@@ -60,6 +61,7 @@ export async function linkOrCreate(
   const randomHash = await hashPassword(randomString(30))
   return deps.database.transaction(async (trx) => {
     let row: RecordRow | undefined
+    let byEmail = false
     let isNew = false
     const link = await trx
       .selectFrom(EXTERNAL_AUTHS)
@@ -75,14 +77,16 @@ export async function linkOrCreate(
     }
     const signedIn = request.auth?.collection.id === c.id ? request.auth.record : undefined
     if (!row && signedIn) row = await findById(String(signedIn.id), trx)
-    if (!row && user.email !== '')
+    if (!row && user.email !== '') {
+      byEmail = true
       row = (await trx
         .selectFrom(c.name)
         .selectAll()
         .where(sql`lower(${sql.ref('email')})`, '=', user.email.toLowerCase())
         .executeTakeFirst()) as RecordRow | undefined
+    }
 
-    if (row) row = await secureExisting(deps, trx, c, row, input, signedIn?.id === row.id, randomHash)
+    if (row) row = await secureExisting(deps, trx, c, row, input, byEmail, randomHash)
     else {
       row = await createRecord(deps, trx, c, input, findById)
       isNew = true
@@ -121,14 +125,14 @@ async function secureExisting(
   c: AuthCollection,
   row: RecordRow,
   input: LinkInput,
-  isSignedIn: boolean,
+  byEmail: boolean,
   randomHash: string,
 ): Promise<RecordRow> {
   const d = deps.database.dialect
   const { user, provider } = input
   const set: Record<string, unknown> = {}
   const verified = isTrue(d.decode('bool', row.verified))
-  if (!isSignedIn && !verified && typeof row.email === 'string' && row.email !== '') {
+  if (byEmail && !verified && typeof row.email === 'string' && row.email !== '') {
     set.password = randomHash
     set.tokenKey = randomString(50, ALPHANUMERIC)
     await trx
