@@ -1,12 +1,17 @@
+import { availableParallelism } from 'node:os'
 import { hash, verify } from '@node-rs/argon2'
 import { GalleyError, randomString, Semaphore } from '../lib/index.js'
 
 /**
  * Argon2id with OWASP's baseline parameters (19 MiB, 2 passes). Hashing is deliberately expensive,
  * so at most `HASH_CONCURRENCY` run at once and a bounded queue waits: a login flood gets 429s
- * instead of starving every other request of CPU.
+ * instead of starving every other request of CPU. One core is always left to the event loop (the
+ * hashes run on libuv's pool, 4 threads by default, so this stays below it up to 5 cores): with 2
+ * hashes on 2 cores a 200/s flood of wrong passwords took other requests' p99 to 2-3x idle; with 1,
+ * within 2x (test/login-flood.test.ts).
  */
-export const HASH_CONCURRENCY = 2
+export const HASH_CONCURRENCY = Math.max(1, availableParallelism() - 1)
+/** Hashes waiting for a slot; more are refused with a 429 at once (at ~20 ms a hash: ~1.3 s of work). */
 export const HASH_QUEUE = 64
 // `algorithm: 2` is Algorithm.Argon2id (an ambient const enum, not importable under verbatimModuleSyntax).
 const OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const
