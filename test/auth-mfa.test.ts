@@ -249,6 +249,9 @@ for (const { kind, skip } of DB_KINDS) {
       await su.collections.update('_superusers', { otp: { enabled: true, emailTemplate: TEMPLATE } })
       try {
         const pb = running.sdk()
+        // the SDK's listAuthMethods tells the dashboard a second step follows
+        const methods = await pb.collection('_superusers').listAuthMethods()
+        expect(methods.mfa).toEqual({ enabled: true, duration: 600 })
         const first = await failure(pb.collection('_superusers').authWithPassword(SU_EMAIL, SU_PASSWORD))
         expect(first.status).toBe(401)
         const { otpId, code } = await requestCode(SU_EMAIL, '_superusers')

@@ -2,6 +2,7 @@ import { fieldError, forbidden, GalleyError, isJsonObject, ValidationErrors } fr
 import type { RecordRow } from '../../records/index.js'
 import { SUPERUSERS_COLLECTION_NAME, type AuthCollection } from '../../schema/index.js'
 import type { AuthOptions, AuthResponse, AuthService } from '../auth-service.js'
+import { mfaEnabled } from '../mfa.js'
 import { IdTokenVerifier } from './id-token.js'
 import { linkOrCreate } from './oauth2-linking.js'
 import {
@@ -75,7 +76,7 @@ export class OAuth2Flow {
         enabled: oauth2Allowed(c),
         providers: providers.map((p) => ({ ...p, logo: '', authUrl: p.authURL })),
       },
-      mfa: enabled(c.mfa),
+      mfa: enabled({ enabled: mfaEnabled(c), duration: c.mfa.duration }),
       otp: enabled(c.otp),
       authProviders: providers.map((p) => ({ ...p, authUrl: p.authURL })),
       usernamePassword: identityFields.includes('username'),
