@@ -203,6 +203,12 @@ for (const { kind, skip } of DB_KINDS) {
         expect((await req('GET', '/api/health')).status).toBe(200)
         expect((await req('GET', '/api/health')).status).toBe(429)
 
+        // The health check shows superusers the address Galley sees (§13.1).
+        const health = await req('GET', '/api/health', {
+          headers: { authorization: suToken, 'x-forwarded-for': '6.6.6.6, ::ffff:10.4.0.1' },
+        })
+        expect((health.body as { data: { realIP: string } }).data.realIP).toBe('10.4.0.1')
+
         await proxy(['X-Forwarded-For'], true)
         expect((await via('10.3.0.1, 10.2.0.9')).status).toBe(200)
         expect((await via('10.3.0.1, 10.2.0.8')).status).toBe(429)

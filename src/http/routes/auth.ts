@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { AuthOptions, AuthService } from '../../auth/index.js'
+import { clientInfo } from '../client-ip.js'
 import { firstString } from '../list-query.js'
 import { requestContext } from '../request-context.js'
 import { recordOptions } from './records.js'
@@ -25,11 +26,11 @@ export function credentials(req: FastifyRequest): unknown {
 
 /**
  * `?expand=` on the signed-in record (§8.2), with the request rules would see, and the client (login
- * alerts). The client's address is `req.ip` until the trusted-proxy aware helper replaces it.
+ * alerts, rate limits): its address honours `settings.trustedProxy`.
  */
 export function authOptions(req: FastifyRequest): AuthOptions {
   const { expand } = recordOptions(req)
-  const client = { ip: req.ip, userAgent: req.headers['user-agent'] ?? '' }
+  const client = clientInfo(req)
   const mfaId = mfaIdOf(req)
   return expand ? { expand, request: requestContext(req), client, mfaId } : { client, mfaId }
 }
