@@ -248,6 +248,27 @@ for (const { kind, skip } of DB_KINDS) {
       }
     })
 
+    it('OTP guesses count too: per client across OTP ids, per OTP id from one client', async () => {
+      await viaProxy(true)
+      try {
+        const otp = (otpId: string, ip: string) =>
+          fetch(`${g.url}/api/collections/users/auth-with-otp`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+            body: JSON.stringify({ otpId, password: '123456' }),
+          }).then((r) => r.status)
+        const rotating = []
+        for (let i = 0; i < 61; i++) rotating.push(await otp(`otp${i}`, '10.202.0.1'))
+        expect(rotating.filter((s) => s !== 429).length).toBe(60)
+        expect(rotating[60]).toBe(429)
+        const one = []
+        for (let i = 0; i < 11; i++) one.push(await otp('sameotpid', '10.202.0.2'))
+        expect(one.filter((s) => s !== 429).length).toBe(10)
+      } finally {
+        await viaProxy(false)
+      }
+    })
+
     it('can be turned off, and a missing identity still counts against the client', async () => {
       await configure({ perIP: { maxRequests: 2, duration: 60 } })
       await viaProxy(true)

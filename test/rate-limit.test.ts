@@ -137,6 +137,10 @@ for (const { kind, skip } of DB_KINDS) {
       expect((await signIn('u@example.com', PASSWORD)).status).toBe(429)
       await limits([rule('*:listAuthMethods', 1)])
       expect(await statuses(2, () => req('GET', '/api/collections/users/auth-methods'))).toEqual([200, 429])
+      await limits([rule('*:requestOTP', 1), rule('users:authWithOTP', 1)])
+      const otp = (path: string, body: Json) => () => req('POST', `/api/collections/users/${path}`, { body })
+      expect((await statuses(2, otp('request-otp', { email: 'u@example.com' })))[1]).toBe(429)
+      expect((await statuses(2, otp('auth-with-otp', { otpId: 'x', password: '1' })))[1]).toBe(429)
       await limits([rule('users:authRefresh', 1)])
       const refresh = () =>
         req('POST', '/api/collections/users/auth-refresh', { headers: { authorization: userToken } })
