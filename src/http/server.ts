@@ -12,6 +12,7 @@ import { BruteForceGuard, registerBruteForce } from './brute-force.js'
 import { registerClientIp } from './client-ip.js'
 import { toGalleyError } from './errors.js'
 import { registerFieldsPicker } from './fields-picker.js'
+import { superuserIpCheck } from './superuser-ips.js'
 import './guards.js'
 import { RateLimiter } from './rate-limit.js'
 import { authRoutes } from './routes/auth.js'
@@ -91,14 +92,15 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   app.decorateRequest('actor', undefined)
   registerClientIp(app, opts.settings)
   const limiter = new RateLimiter(opts.settings, opts.collections)
+  const superuserIp = superuserIpCheck(opts.settings)
   app.addHook('onRequest', (req, reply, done) => {
     reply.headers(SECURITY_HEADERS)
     const header = req.headers.authorization
-    if (!header) return done(limiter.check(req))
+    if (!header) return done(superuserIp(req) ?? limiter.check(req))
     opts.auth.resolveActor(header).then(
       (actor) => {
         req.actor = actor
-        done(limiter.check(req))
+        done(superuserIp(req) ?? limiter.check(req))
       },
       (err: unknown) => {
         // The health check must answer while the database is away, token or not (PocketBase's
