@@ -16,6 +16,9 @@ import { ruleCompileError } from './rules/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
 import { SettingsService } from './settings/index.js'
 
+/** How long shutdown waits for background mails before closing the SMTP connections. */
+const MAIL_DRAIN_MS = 5000
+
 export interface Galley {
   readonly config: GalleyConfig
   readonly logger: Logger
@@ -92,7 +95,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
         if (server) await server.close()
         await auth.sweeper.stop()
         await auth.otp.idle()
-        await mail.idle()
+        await mail.idle(MAIL_DRAIN_MS)
         mail.close()
         collections.stop()
         settings.stop()

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { renderTemplate } from '../src/mail/index.js'
+import { createServer, type Socket } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { MAX_PENDING_MAILS, renderTemplate } from '../src/mail/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { startSmtpSink, type SmtpSink } from './helpers/smtp-sink.js'
 
@@ -96,6 +98,40 @@ describe.each(DB_KINDS)('mail service ($kind)', ({ kind, skip }) => {
       expect(got.text).toBe('Hello Jane')
       expect(got.from).toBe('"Acme Support" <support@acme.example>')
     },
+  )
+
+  it.skipIf(skip)(
+    'a server that never answers holds at most MAX_PENDING_MAILS mails; more are dropped',
+    async () => {
+      const sockets = new Set<Socket>()
+      const blackhole = createServer((socket) => {
+        sockets.add(socket)
+        socket.on('error', () => {})
+      })
+      await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve))
+      const pb = await g.asSuperuser()
+      await pb.settings.update({
+        smtp: { ...sink.smtpSettings(), port: (blackhole.address() as AddressInfo).port },
+      })
+      const m = g.galley.mail.render({ subject: 's', body: 'b' }, 'x@example.com', {})
+      for (let i = 0; i < MAX_PENDING_MAILS; i++) expect(g.galley.mail.sendInBackground('test', m)).toBe(true)
+      expect(g.galley.mail.pending).toBe(MAX_PENDING_MAILS)
+      expect(g.galley.mail.sendInBackground('test', m)).toBe(false)
+      expect(g.galley.mail.pending).toBe(MAX_PENDING_MAILS)
+      // the server goes away: shutdown waits a bounded time, then closing the connections fails
+      // every mail still queued (each is logged); none hangs
+      await new Promise<void>((resolve) => {
+        blackhole.close(() => resolve())
+        for (const s of sockets) s.destroy()
+      })
+      const t0 = Date.now()
+      await g.galley.mail.idle(200)
+      expect(Date.now() - t0).toBeLessThan(2000)
+      g.galley.mail.close()
+      await g.galley.mail.idle()
+      expect(g.galley.mail.pending).toBe(0)
+    },
+    30_000,
   )
 
   it.skipIf(skip)('an unreachable SMTP server fails the send, and a background send only logs', async () => {

@@ -17,6 +17,16 @@ export type MailKind = 'verification' | 'password-reset' | 'email-change' | 'otp
 /** Network bounds on one SMTP exchange: a dead server cannot hold a mail (or a test request) forever. */
 const SMTP_TIMEOUTS = { connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 30_000 }
 
+/** SMTP connections kept open and reused (nodemailer's pool); further mails wait for one. */
+const SMTP_MAX_CONNECTIONS = 3
+
+/**
+ * Background mails in flight at once. With a slow or dead SMTP server, sends wait up to the
+ * timeouts above; past this many, new background mails are dropped (and logged) instead of piling
+ * up in memory.
+ */
+export const MAX_PENDING_MAILS = 1000
+
 /** SMTP is not enabled in settings, so nothing could be sent. */
 export class MailNotConfiguredError extends Error {
   constructor() {
@@ -65,8 +75,18 @@ export class MailService {
     })
   }
 
-  /** Sends without making the caller wait; failures (SMTP off included) are logged with `kind`. */
-  sendInBackground(kind: MailKind, message: MailMessage): void {
+  /**
+   * Sends without making the caller wait; failures (SMTP off included) are logged with `kind`.
+   * False when `MAX_PENDING_MAILS` are already in flight: the mail is dropped and logged.
+   */
+  sendInBackground(kind: MailKind, message: MailMessage): boolean {
+    if (this.#pending.size >= MAX_PENDING_MAILS) {
+      this.#logger.error(
+        { mail: kind, pending: this.#pending.size },
+        'mail dropped: too many mails in flight',
+      )
+      return false
+    }
     const p = this.send(message)
       .catch((err: unknown) => {
         if (err instanceof MailNotConfiguredError)
@@ -75,13 +95,32 @@ export class MailService {
       })
       .finally(() => this.#pending.delete(p))
     this.#pending.add(p)
+    return true
   }
 
-  /** Resolves once every background send started so far has finished (shutdown and tests). */
-  async idle(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending])
+  /** Background mails in flight now. */
+  get pending(): number {
+    return this.#pending.size
   }
 
+  /**
+   * Resolves once every background send started so far has finished, or after `timeoutMs`
+   * (shutdown must not wait minutes for a dead SMTP server).
+   */
+  async idle(timeoutMs = Infinity): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.#pending.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined
+      const left = deadline - Date.now()
+      await Promise.race([
+        Promise.all([...this.#pending]),
+        ...(Number.isFinite(left) ? [new Promise((r) => (timer = setTimeout(r, left)))] : []),
+      ])
+      clearTimeout(timer)
+    }
+  }
+
+  /** Closes the SMTP connections; mails still queued on them fail (and are logged). */
   close(): void {
     this.#transport?.transporter.close()
     this.#transport = undefined
@@ -97,6 +136,8 @@ export class MailService {
       port: s.port,
       // PocketBase's `tls` is implicit TLS (usually port 465); otherwise STARTTLS when offered.
       secure: s.tls,
+      pool: true,
+      maxConnections: SMTP_MAX_CONNECTIONS,
       ...(s.username ? { auth: { user: s.username, pass: s.password } } : {}),
       ...(s.authMethod ? { authMethod: s.authMethod } : {}),
       ...(s.localName ? { name: s.localName } : {}),
