@@ -517,6 +517,15 @@ for (const { kind, skip } of DB_KINDS) {
       expect(a.record.email).toBe('kim@example.com')
       expect(a.record.verified).toBe(true)
       expect(a.meta?.id).toBe('kim-apple')
+      // a Kelvin sign folds to "k" in Unicode lower-casing: such an address never links to kim
+      const kelvin = await failure(
+        signIn(
+          { sub: 'kelvin', email: '\u212Aim@example.com', email_verified: true },
+          { provider: 'google' },
+        ),
+      )
+      expect(kelvin.status).toBe(400)
+      expect(await providersOf(a.record.id)).toEqual(['apple:kim-apple'])
       // Apple without an id_token has no user
       responseHook = (body) => void delete body.id_token
       expect(

@@ -41,10 +41,15 @@ export function providerId(v: unknown): string {
   return text(v, MAX_PROVIDER_USER_ID_LENGTH)
 }
 
-/** A plausible email address, else ''. */
+/**
+ * A plausible email address, else ''. Only printable ASCII: provider emails are matched against
+ * stored ones ignoring case, and case folding beyond ASCII differs between JavaScript, SQLite's
+ * `lower()` (ASCII only) and PostgreSQL's (Unicode), so `\u212Aim@x.com` (a Kelvin sign) could
+ * otherwise link to `kim@x.com` on one database and not the other.
+ */
 export function email(v: unknown): string {
   const s = text(v, MAX_EMAIL_LENGTH)
-  return EMAIL.test(s) ? s : ''
+  return EMAIL.test(s) && /^[\x21-\x7e]+$/.test(s) ? s : ''
 }
 
 /** An http(s) URL, else ''. */
