@@ -4,15 +4,14 @@
 // view by id, list (perPage 30, `published = true && views > 500`, sort -created), create.
 // Usage: npm run bench:records [-- --seconds 5 --connections 10]; PostgreSQL too when
 // GALLEY_TEST_PG_URL (or GALLEY_BENCH_PG_URL) is set. Loopback only; every run is bounded in time.
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
+import { BIN, createPgDatabase, PG_URL, run, serve } from './galley-process.js'
 
-const BIN = fileURLToPath(new URL('../bin/galley.js', import.meta.url))
 const BASELINE = fileURLToPath(new URL('./baseline-server.js', import.meta.url))
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -21,37 +20,8 @@ const arg = (name, fallback) => {
 const SECONDS = arg('seconds', 5)
 const CONNECTIONS = arg('connections', 10)
 const RECORDS = 10_000
-const PG_URL = process.env.GALLEY_BENCH_PG_URL ?? process.env.GALLEY_TEST_PG_URL
 const EMAIL = 'bench@example.com'
 const PASSWORD = 'bench password 1'
-
-function run(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')}: ${out}`))))
-  })
-}
-
-function serve(args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`no start: ${out}`)), 20_000)
-    const onData = (d) => {
-      out += d
-      const m = /serving on (http:\/\/\S+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ url: m[1], stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
-      }
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-  })
-}
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789'
 const newId = () => [...randomBytes(15)].map((b) => ID_ALPHABET[b % 36]).join('')
@@ -95,26 +65,6 @@ async function seedPg(url, rows) {
   }
   await c.query('ANALYZE posts')
   await c.end()
-}
-
-async function createPgDatabase() {
-  const pg = (await import('pg')).default
-  const name = `galley_bench_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: PG_URL })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  const u = new URL(PG_URL)
-  u.pathname = `/${name}`
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
 }
 
 function load(url, opts) {
