@@ -2,9 +2,12 @@
  * Galley's brute-force guard (`settings.bruteForce`, on by default; RELIABILITY T9, ASVS 6.1.1 and
  * 6.3.1, §2 items 9, 13, 21) on SQLite and PostgreSQL: 1,000 attempts that rotate spoofed
  * X-Forwarded-For headers and extra body fields get no more than the cap; the victim still signs in
- * from another client; unknown identities get the same 429; successes do not count.
+ * from another client; unknown identities get the same 429; successes do not count. Clients
+ * sharing one address (NAT, an unconfigured proxy) do not lock out those who signed in from it;
+ * confirm-email-change and oldPassword updates (batched too) are guarded as well.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { signMailToken } from '../src/auth/mail-tokens.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 
 type Json = Record<string, unknown>
@@ -286,6 +289,176 @@ for (const { kind, skip } of DB_KINDS) {
         await viaProxy(false)
         await configure(DEFAULTS)
       }
+    })
+
+    it('one shared address (NAT, proxy without trustedProxy): failures on other identities do not lock out who signed in from it', async () => {
+      const victim = await user('shared')
+      const stranger = await user('stranger')
+      await viaProxy(true)
+      const from = (ip: string, identity: string, password: string) =>
+        signIn({ identity, password }, { 'x-forwarded-for': ip })
+      try {
+        // Every client of the proxy is 10.204.0.1; the victim signed in through it before.
+        expect((await from('10.204.0.1', victim, PASSWORD)).status).toBe(200)
+        const rs = []
+        for (let i = 0; i < 61; i++) rs.push((await from('10.204.0.1', `nobody${i}@example.com`, 'x')).status)
+        expect(rs.filter((s) => s === 400).length).toBe(60)
+        expect(rs[60]).toBe(429)
+        // The victim, with the right password, from the same address: signed in.
+        expect((await from('10.204.0.1', victim, PASSWORD)).status).toBe(200)
+        // Someone who never signed in from it is still limited, right password or not.
+        expect(await from('10.204.0.1', stranger, PASSWORD)).toEqual({ status: 429, body: TOO_MANY })
+        // Remembered per (identity, address): the victim is not known from another exhausted address.
+        for (let i = 0; i < 60; i++) await from('10.204.0.2', `nobody${i}@example.com`, 'x')
+        expect((await from('10.204.0.2', victim, PASSWORD)).status).toBe(429)
+        // Nor is it a bypass on the victim's identity: the identity-from-address window still counts.
+        const guesses = []
+        for (let i = 0; i < 11; i++) guesses.push((await from('10.204.0.1', victim, `guess ${i}`)).status)
+        expect(guesses).toEqual([...Array<number>(10).fill(400), 429])
+      } finally {
+        await viaProxy(false)
+      }
+    })
+
+    describe('password checks outside sign-in', () => {
+      const LIMITS = {
+        perIP: { maxRequests: 1000, duration: 67 },
+        perIdentityAndIP: { maxRequests: 3, duration: 60 },
+        perIdentity: { maxRequests: 100, duration: 60 },
+      }
+      const post = async (
+        path: string,
+        body: unknown,
+        headers: Record<string, string> = {},
+        method = 'POST',
+      ) => {
+        const res = await fetch(`${g.url}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(body),
+        })
+        const text = await res.text()
+        return { status: res.status, body: (text ? JSON.parse(text) : undefined) as unknown }
+      }
+      async function emailChangeToken(email: string, newEmail: string) {
+        const c = g.galley.auth.authCollection('users')
+        const row = await g.galley.auth.findById(c, await idOf(email))
+        return signMailToken(c, row!, 'emailChange', { newEmail })
+      }
+      async function idOf(email: string) {
+        const r = await signIn({ identity: email, password: PASSWORD }, { 'x-forwarded-for': '10.209.0.1' })
+        return (r.body as { record: { id: string } }).record.id
+      }
+      const confirm = (token: unknown, password: string, ip: string, extra: Json = {}) =>
+        post(
+          '/api/collections/users/confirm-email-change',
+          { token, password, ...extra },
+          { 'x-forwarded-for': ip },
+        )
+
+      it('confirm-email-change: limit answered, limit+1 refused, keyed on the record its token names', async () => {
+        const a = await user('change-a')
+        const b = await user('change-b')
+        await viaProxy(true)
+        await configure(LIMITS)
+        try {
+          const rs = []
+          // Fresh tokens and junk fields each time: one record, one key.
+          for (let i = 0; i < 3; i++)
+            rs.push(
+              await confirm(await emailChangeToken(a, `new-a${i}@example.com`), 'wrong', '10.205.0.1', {
+                [`x${i}`]: i,
+                newEmail: `n${i}@example.com`,
+              }),
+            )
+          for (const r of rs) expect(r.status).toBe(400)
+          expect((rs[0]!.body as { data: Json }).data).toHaveProperty('password')
+          expect(
+            await confirm(await emailChangeToken(a, 'new-a9@example.com'), PASSWORD, '10.205.0.1'),
+          ).toEqual({
+            status: 429,
+            body: TOO_MANY,
+          })
+          // Another record from the same client is its own key; the right password succeeds (204).
+          expect(
+            (await confirm(await emailChangeToken(b, 'new-b@example.com'), 'wrong', '10.205.0.1')).status,
+          ).toBe(400)
+          expect(
+            (await confirm(await emailChangeToken(b, 'new-b@example.com'), PASSWORD, '10.205.0.1')).status,
+          ).toBe(204)
+          // A token without a readable record id is keyed by its hash.
+          const garbage = []
+          for (let i = 0; i < 4; i++)
+            garbage.push((await confirm('not.a.token', 'wrong', '10.205.0.2')).status)
+          expect(garbage).toEqual([400, 400, 400, 429])
+          expect((await confirm('another.bad.token', 'wrong', '10.205.0.2')).status).toBe(400)
+        } finally {
+          await viaProxy(false)
+          await configure(DEFAULTS)
+        }
+      })
+
+      it('record updates sending oldPassword (direct and batched): limit answered, limit+1 refused', async () => {
+        const a = await user('oldpw-a')
+        const b = await user('oldpw-b')
+        await viaProxy(true)
+        await configure(LIMITS)
+        await g.galley.settings.update({ batch: { enabled: true } })
+        try {
+          const login = async (email: string) =>
+            (await signIn({ identity: email, password: PASSWORD }, { 'x-forwarded-for': '10.209.0.1' }))
+              .body as {
+              token: string
+              record: { id: string }
+            }
+          const la = await login(a)
+          const change = (oldPassword: string) => ({
+            oldPassword,
+            password: 'new password 456',
+            passwordConfirm: 'new password 456',
+          })
+          const patch = (body: Json, ip = '10.206.0.1') =>
+            post(
+              `/api/collections/users/records/${la.record.id}`,
+              body,
+              { authorization: la.token, 'x-forwarded-for': ip },
+              'PATCH',
+            )
+          // Updates without oldPassword check no password and count nothing.
+          for (let i = 0; i < 5; i++) expect((await patch({ name: `n${i}` })).status).toBe(200)
+          const rs = []
+          for (let i = 0; i < 3; i++) rs.push(await patch(change(`wrong ${i}`)))
+          for (const r of rs) expect(r.status).toBe(400)
+          expect((rs[0]!.body as { data: Json }).data).toHaveProperty('oldPassword')
+          expect(await patch(change(PASSWORD))).toEqual({ status: 429, body: TOO_MANY })
+          // Another client has its own window; the right old password succeeds there.
+          expect((await patch(change(PASSWORD), '10.206.0.2')).status).toBe(200)
+
+          const lb = await login(b)
+          const batch = (oldPassword: string) =>
+            post(
+              '/api/batch',
+              {
+                requests: [
+                  {
+                    method: 'PATCH',
+                    url: `/api/collections/users/records/${lb.record.id}`,
+                    body: change(oldPassword),
+                  },
+                ],
+              },
+              { authorization: lb.token, 'x-forwarded-for': '10.206.0.3' },
+            )
+          const batched = []
+          for (let i = 0; i < 3; i++) batched.push((await batch(`wrong ${i}`)).status)
+          expect(batched).toEqual([400, 400, 400])
+          expect(await batch(PASSWORD)).toEqual({ status: 429, body: TOO_MANY })
+        } finally {
+          await viaProxy(false)
+          await configure(DEFAULTS)
+          await g.galley.settings.update({ batch: { enabled: false } })
+        }
+      })
     })
   })
 }

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net'
+import { BlockList, isIP } from 'node:net'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { ClientInfo } from '../auth/index.js'
 import type { Settings, SettingsService } from '../settings/index.js'
@@ -103,4 +103,30 @@ export function clientKey(ip: string): string {
     ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
     : left
   return `${groups.slice(0, 4).join(':')}::/64`
+}
+
+const PRIVATE = new BlockList()
+for (const [net, prefix] of [
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['100.64.0.0', 10],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv4')
+for (const [net, prefix] of [
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  PRIVATE.addSubnet(net, prefix, 'ipv6')
+
+/**
+ * Whether a normalised address is loopback, private (RFC 1918, IPv6 ULA), link-local or carrier-grade
+ * NAT space: where a reverse proxy or a NAT usually sits, so many clients may share it.
+ */
+export function isPrivateAddress(ip: string): boolean {
+  const kind = isIP(ip)
+  return kind !== 0 && PRIVATE.check(ip, kind === 4 ? 'ipv4' : 'ipv6')
 }

@@ -23,9 +23,13 @@ export interface AttemptLimit {
 }
 
 /**
- * Galley's brute-force guard (not in PocketBase, whose limiter ships disabled): failed credential
- * attempts (password, OTP, reset and email-change confirmations) per client IP, per identity from
- * one client IP, and per identity across all clients. On by default.
+ * Galley's brute-force guard (not in PocketBase, whose limiter ships disabled): failed attempts at
+ * the endpoints that check a password or code, per client IP, per target from one client IP, and
+ * per target across all clients. Covered: auth-with-password (target: the identity), auth-with-otp
+ * (the otpId), confirm-email-change (the record its token names) and record updates that send
+ * `oldPassword`, batched ones included (the record). Not covered, as they check no secret the
+ * client chooses: confirm-password-reset and confirm-verification (signed tokens). A client that
+ * succeeded on a target before skips the per-IP and per-target windows for it. On by default.
  */
 export interface BruteForceSettings {
   enabled: boolean
