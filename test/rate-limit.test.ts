@@ -222,6 +222,23 @@ for (const { kind, skip } of DB_KINDS) {
       }
     })
 
+    it('IPv6 clients are counted by their /64: rotating addresses inside it gets nothing more', async () => {
+      await proxy(['X-Forwarded-For'])
+      try {
+        await limits([rule('GET /api/health', 2, '', 62)])
+        const via = (xff: string) => req('GET', '/api/health', { headers: { 'x-forwarded-for': xff } })
+        const inside = ['2001:db8:7:8::1', '2001:db8:7:8:ffff::2', '2001:db8:7:8:1:2:3:4', '2001:db8:7:8::5']
+        const rs = []
+        for (const ip of inside) rs.push((await via(ip)).status)
+        expect(rs).toEqual([200, 200, 429, 429])
+        // The next /64 and IPv4 clients have their own counters.
+        expect((await via('2001:db8:7:9::1')).status).toBe(200)
+        expect((await via('10.5.0.1')).status).toBe(200)
+      } finally {
+        await proxy([])
+      }
+    })
+
     it('a batch counts every sub-request against its own tag: 5 creates are 5 `create`s', async () => {
       await limits([rule('*:create', 5), rule('/api/batch', 100)])
       const batch = (n: number, c = 'posts') =>

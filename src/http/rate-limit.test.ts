@@ -1,6 +1,8 @@
+import type { FastifyRequest } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import type { RateLimitRule } from '../settings/index.js'
-import { findRateLimitRule, routeKey, routeTags } from './rate-limit.js'
+import type { CollectionService } from '../schema/index.js'
+import { defaultSettings, type RateLimitRule, type SettingsService } from '../settings/index.js'
+import { findRateLimitRule, RateLimiter, routeKey, routeTags } from './rate-limit.js'
 
 const rule = (label: string, audience: RateLimitRule['audience'] = ''): RateLimitRule => ({
   label,
@@ -65,5 +67,44 @@ describe('route tags', () => {
     expect(routeTags('POST', '/api/collections/:collectionIdOrName/request-otp')).toEqual(['requestOTP'])
     expect(routeTags('GET', '/api/files/:c/:r/:f')).toEqual(['file'])
     expect(routeTags('GET', '/api/health')).toBeUndefined()
+  })
+})
+
+describe('RateLimiter clients', () => {
+  const limiter = (excludedIPs: string[] = []) => {
+    const s = defaultSettings()
+    s.rateLimits = { enabled: true, excludedIPs, rules: [{ ...rule('/api/'), maxRequests: 2, duration: 60 }] }
+    const settings = { get: () => s } as unknown as SettingsService
+    return new RateLimiter(settings, { find: () => undefined } as unknown as CollectionService)
+  }
+  /** A request as the limiter reads it: a guest GET of /api/health from `clientIp`. */
+  const from = (clientIp: string) =>
+    ({
+      method: 'GET',
+      url: '/api/health',
+      clientIp,
+      actor: undefined,
+      routeOptions: {},
+    }) as unknown as FastifyRequest
+  const statuses = (l: RateLimiter, ips: string[]) => ips.map((ip) => l.check(from(ip))?.status ?? 200)
+
+  it('a request without a client address is counted like any client, not exempt', () => {
+    expect(statuses(limiter(), ['', '', '', ''])).toEqual([200, 200, 429, 429])
+    // excludedIPs cannot name it either.
+    expect(statuses(limiter(['']), ['', '', ''])).toEqual([200, 200, 429])
+  })
+
+  it('IPv6 clients are counted by /64; IPv4 by address', () => {
+    const l = limiter()
+    expect(statuses(l, ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:db8:1:2::3'])).toEqual([
+      200, 200, 429,
+    ])
+    expect(statuses(l, ['2001:db8:1:3::1', '10.0.0.1', '10.0.0.2'])).toEqual([200, 200, 200])
+  })
+
+  it('excludedIPs stay exact addresses', () => {
+    const l = limiter(['2001:db8:1:2::1'])
+    expect(statuses(l, ['2001:db8:1:2::1', '2001:db8:1:2::1', '2001:db8:1:2::1'])).toEqual([200, 200, 200])
+    expect(statuses(l, ['2001:db8:1:2::2', '2001:db8:1:2::3', '2001:db8:1:2::4'])).toEqual([200, 200, 429])
   })
 })

@@ -4,7 +4,7 @@ import { FixedWindowCounter, GalleyError } from '../lib/index.js'
 import type { CollectionService } from '../schema/index.js'
 import type { RateLimitRule, Settings, SettingsService } from '../settings/index.js'
 import { matchBatchAction, type BatchRequestInput } from './batch-request.js'
-import { normalizeIp } from './client-ip.js'
+import { clientKey, normalizeIp } from './client-ip.js'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -104,7 +104,8 @@ const tooManyRequests = () => new GalleyError('RATE_LIMITED')
 /**
  * PocketBase's rate limiter (§1.6), applied from the settings in force: every request counts
  * against the rule its path labels find (bucket = rule), and a collection route also against the
- * rule its tags find (bucket = collection + route + tags), per client IP, in fixed windows.
+ * rule its tags find (bucket = collection + route + tags), per client IP (IPv6 by /64, as the
+ * brute-force guard counts; requests without an address share one counter), in fixed windows.
  * Superusers and `excludedIPs` are never limited. A change to `rateLimits` resets the counters, as
  * PocketBase's settings reload does.
  */
@@ -138,13 +139,14 @@ export class RateLimiter {
   }
 
   #exempt(s: Subject): boolean {
-    return isSuperuser(s.actor) || s.ip === '' || this.#excluded.has(s.ip)
+    return isSuperuser(s.actor) || (s.ip !== '' && this.#excluded.has(s.ip))
   }
 
   #take(rules: readonly RateLimitRule[], labels: string[], s: Subject, bucket?: string): boolean {
     const rule = findRateLimitRule(rules, labels, s.actor !== undefined)
     if (!rule) return true
-    const key = `${bucket ?? rule.label}\u0000${rule.audience}\u0000${s.ip}`
+    // IPv6 by /64 (a host commonly holds one); no address at all (a Unix socket) is one client too.
+    const key = `${bucket ?? rule.label}\u0000${rule.audience}\u0000${clientKey(s.ip) || 'unknown'}`
     return this.#counters.take(key, { max: rule.maxRequests, windowMs: rule.duration * 1000 })
   }
 
