@@ -1,6 +1,7 @@
 import type PocketBase from 'pocketbase'
 import { ClientResponseError } from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { linkOrCreate } from '../src/auth/oauth2/oauth2-linking.js'
 import { DB_KINDS, SU_EMAIL, SU_PASSWORD, type RunningGalley } from './helpers/galley.js'
 import {
   backdate,
@@ -185,6 +186,81 @@ for (const { kind, skip } of DB_KINDS) {
       } finally {
         await su.collections.update('users', { mfa: { rule: '' } })
       }
+    })
+
+    it('replaces a pre-registered password at OTP verification when mfa.rule skips the record', async () => {
+      // An attacker signs up with the victim's address and a password; the owner later signs in
+      // by OTP, which verifies the record. MFA is on, but its rule does not select this record:
+      // the OTP alone signs in, so the attacker's password must not survive it.
+      const victim = `victim${++n}@example.com`
+      const attackerPassword = 'attacker password 1'
+      await users().create({ email: victim, password: attackerPassword, passwordConfirm: attackerPassword })
+      // A first step the attacker holds from before (MFA then applied to everyone).
+      const held = await failure(users().authWithPassword(victim, attackerPassword))
+      expect(held.status).toBe(401)
+      const heldMfaId = String(held.response.mfaId)
+      const pending = await requestCode(victim)
+      await su.collections.update('users', { mfa: { rule: "name = 'vip'" } })
+      try {
+        const { otpId, code } = await requestCode(victim)
+        const auth = await users().authWithOTP(otpId, code)
+        expect(auth.record.verified).toBe(true)
+        expect(await failure(users().authWithPassword(victim, attackerPassword))).toMatchObject({
+          status: 400,
+        })
+        // The record's pending factors went with the password.
+        expect(await mfaRow(heldMfaId)).toBeUndefined()
+        expect(await failure(users().authWithOTP(pending.otpId, pending.code))).toMatchObject({
+          status: 400,
+          message: 'Invalid or expired OTP.',
+        })
+      } finally {
+        await su.collections.update('users', { mfa: { rule: '' } })
+      }
+    })
+
+    it('keeps the password at OTP verification when this record needs a second factor', async () => {
+      const email = `vip${++n}@example.com`
+      await su
+        .collection('users')
+        .create({ email, name: 'vip', password: PASSWORD, passwordConfirm: PASSWORD, verified: false })
+      await su.collections.update('users', { mfa: { rule: "name = 'vip'" } })
+      try {
+        const { otpId, code } = await requestCode(email)
+        const first = await failure(users().authWithOTP(otpId, code))
+        expect(first.status).toBe(401)
+        // Verified, and the password is the second factor that completes the sign-in.
+        const auth = await users().authWithPassword(email, PASSWORD, { mfaId: String(first.response.mfaId) })
+        expect(auth.record.verified).toBe(true)
+      } finally {
+        await su.collections.update('users', { mfa: { rule: '' } })
+      }
+    })
+
+    it("an OAuth2 link that resets an unverified record's password drops its OTPs and MFA steps", async () => {
+      const email = `linked${++n}@example.com`
+      const created = await su
+        .collection('users')
+        .create({ email, password: PASSWORD, passwordConfirm: PASSWORD, verified: false })
+      const mfaId = await passwordStep(email)
+      const { otpId } = await requestCode(email)
+      const auth = running.galley.auth
+      const c = auth.authCollection('users')
+      const { row } = await linkOrCreate(
+        auth.deps,
+        c,
+        {
+          provider: 'oidc',
+          user: { id: `sub-${n}`, name: '', username: '', email, avatarURL: '', rawUser: {} },
+          request: { method: 'POST', headers: {}, query: {}, body: {}, context: 'oauth2' },
+          createData: {},
+        },
+        (id, ex) => auth.findById(c, id, ex),
+      )
+      expect(row.id).toBe(created.id)
+      expect(await mfaRow(mfaId)).toBeUndefined()
+      const otps = running.galley.database.db.selectFrom('_otps').selectAll()
+      expect(await otps.where('id', '=', otpId).execute()).toHaveLength(0)
     })
 
     it('checks the authRule before MFA', async () => {

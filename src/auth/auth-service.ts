@@ -21,7 +21,7 @@ import type { Actor } from './actor.js'
 import { recordAuthOrigin } from './auth-alert.js'
 import { MailFlows } from './mail-flows.js'
 import { AuthSweeper } from './auth-sweep.js'
-import { mfaEnabled, requireMfa } from './mfa.js'
+import { mfaEnabled, mfaRequired, requireMfa } from './mfa.js'
 import { OtpFlow } from './otp.js'
 import { OAuth2Flow } from './oauth2/oauth2-flow.js'
 import { verifyDummyPassword, verifyPassword } from './password.js'
@@ -196,6 +196,14 @@ export class AuthService {
     return meta ? { ...response, meta } : response
   }
 
+  /**
+   * Whether signing `row` in with `method` needs a second factor, decided as `signIn` decides it
+   * (§8.6); `ex` reads the record inside a transaction that changed it.
+   */
+  needsSecondFactor(c: AuthCollection, row: RecordRow, method: SignInMethod, ex?: Executor) {
+    return mfaRequired(c, (rule) => this.#satisfiesAuthRule(c, row, rule, method, ex))
+  }
+
   async #authResponse(c: AuthCollection, row: RecordRow, opts: AuthOptions): Promise<AuthResponse> {
     if (!(await this.#satisfiesAuthRule(c, row))) throw authRuleForbidden()
     return this.authResponseWithToken(c, row, await this.issueAuthToken(c, row, true), opts)
@@ -226,6 +234,7 @@ export class AuthService {
     row: RecordRow,
     rule: string | null = c.authRule,
     context: RequestContextName = 'password',
+    ex: Executor = this.#database.db,
   ): Promise<boolean> {
     const env: RuleEnv = {
       findCollection: (x) => this.#collections.find(x),
@@ -242,7 +251,7 @@ export class AuthService {
     const cond = ruleCondition(rule, c, env)
     if (cond === 'superusers') return false
     if (cond === 'anyone') return true
-    const ok = await this.#database.db
+    const ok = await ex
       .selectFrom(c.name)
       .select(sql`1`.as('ok'))
       .where(`${c.name}.id`, '=', String(row.id))

@@ -14,6 +14,18 @@ export function mfaEnabled(c: AuthCollection): boolean {
   return c.mfa.enabled || (c.name === SUPERUSERS_COLLECTION_NAME && c.otp.enabled)
 }
 
+/**
+ * Whether a sign-in of the record `matches` evaluates for needs a second factor (§8.6): MFA is on
+ * for the collection and its rule (empty = everyone) selects the record. The one place this is
+ * decided: `requireMfa` and the OTP flow's password replacement both ask it.
+ */
+export async function mfaRequired(
+  c: AuthCollection,
+  matches: (rule: string) => Promise<boolean>,
+): Promise<boolean> {
+  return mfaEnabled(c) && (c.mfa.rule === '' || (await matches(c.mfa.rule)))
+}
+
 /** What the MFA step needs besides the record: the method used and the first step's id, if any. */
 export interface MfaStep {
   readonly method: SignInMethod
@@ -28,8 +40,7 @@ export interface MfaStep {
  * otherwise throws: a new first step as MfaRequiredError (401 `{"mfaId"}`), or PocketBase's 400s.
  */
 export async function requireMfa(deps: AuthDeps, c: AuthCollection, row: RecordRow, step: MfaStep) {
-  if (!mfaEnabled(c)) return
-  if (c.mfa.rule !== '' && !(await step.matches(c.mfa.rule))) return
+  if (!(await mfaRequired(c, step.matches))) return
   const db = deps.database.db
   const recordId = String(row.id)
   if (!step.mfaId) {

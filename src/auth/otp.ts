@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises'
 import type { Executor } from '../db/index.js'
 import {
   fieldError,
@@ -14,14 +15,18 @@ import { columnKind, FIELD_TYPES, makeField, type AuthCollection } from '../sche
 import type { AuthOptions, AuthResponse, AuthService } from './auth-service.js'
 import { BackgroundTasks } from './background-tasks.js'
 import { expiredBefore, hasExpired } from './expiry.js'
-import { mfaEnabled } from './mfa.js'
+import { MFAS } from './mfa.js'
 import { clearOtpAttempts, MAX_OTP_ATTEMPTS, recordOtpAttempt } from './otp-attempts.js'
 import { hashOtpCode, newOtpCode, otpCodeMatches } from './otp-code.js'
 import { hashPassword } from './password.js'
 
 export const OTPS = '_otps'
 
-/** Non-expired OTPs one record may hold; request-otp then answers with the latest one's id (PocketBase: 10). */
+/**
+ * Non-expired OTPs one record may hold (PocketBase: 10). Beyond it request-otp answers as for an
+ * unknown address: a fresh id that matches no OTP, and no mail. PocketBase answers the latest OTP's
+ * id instead, which tells a known address (the same id every time) from an unknown one.
+ */
 export const MAX_LIVE_OTPS = 10
 /** Longest `email`, `otpId` and `password` accepted by the OTP endpoints (PocketBase: 255). */
 export const MAX_OTP_INPUT_LENGTH = 255
@@ -68,17 +73,22 @@ export class OtpFlow {
     const row = await this.#auth.findByIdentity(c, 'email', email as string)
     // The same query for an unknown address (no record has an empty id), so both cost the same.
     const live = await this.#liveOtps(c, row ? String(row.id) : '')
-    const latest = live[0]
-    if (row && latest && live.length >= MAX_LIVE_OTPS) {
-      this.#auth.deps.logger.warn(
-        { collection: c.name, record: row.id },
-        'too many OTP requests: reusing the latest',
-      )
-      return { otpId: latest.id }
-    }
     const otpId = newRecordId()
-    if (row) {
-      const task = () => this.#issue(c, row, otpId)
+    if (row && live.length >= MAX_LIVE_OTPS)
+      this.#auth.deps.logger.debug(
+        { collection: c.name, record: row.id },
+        'too many OTP requests: no new OTP, answering an id that matches none',
+      )
+    else if (row) {
+      const task = async () => {
+        // Two turns of the event loop before any of it: the first lets the reply be written, the
+        // second lets pending reads (the next requests; a client in this process, as in the tests)
+        // go first. SQLite's driver is synchronous: an insert started earlier runs, commit included,
+        // ahead of the reply and makes known addresses measurably slower (test/enumeration).
+        await setImmediate()
+        await setImmediate()
+        await this.#issue(c, row, otpId)
+      }
       if (!this.#issues.start(task)) await task()
     }
     return { otpId }
@@ -132,7 +142,7 @@ export class OtpFlow {
 
     const sentTo = String(otp.sentTo ?? '')
     if (sentTo !== '' && sentTo === row.email && !this.#isVerified(c, row))
-      row = await this.#markVerified(c, row, db)
+      row = await this.#markVerified(c, row)
     return this.#auth.signIn(c, row, 'otp', opts)
   }
 
@@ -181,7 +191,7 @@ export class OtpFlow {
         return true
       })
       if (!created) {
-        logger.warn({ collection: c.name, record: recordId }, 'too many OTP requests: no new OTP')
+        logger.debug({ collection: c.name, record: recordId }, 'too many OTP requests: no new OTP')
         return
       }
       const record = recordToJSON(database.dialect, c, row, { showEmail: true })
@@ -197,26 +207,50 @@ export class OtpFlow {
   }
 
   /**
-   * The OTP reached the record's current address: it is verified now. Without MFA, its password is
-   * also replaced by a random one (PocketBase's guard against an account pre-registered by someone
-   * else with the victim's address); the new password rotates tokenKey, revoking earlier tokens.
+   * The OTP reached the record's current address: it is verified now. Unless this sign-in will
+   * need a second factor (MFA on and its rule selecting the record, decided on the verified record
+   * as signIn will see it), its password is also replaced by a random one: PocketBase's guard
+   * against an account pre-registered by someone else with the victim's address. The new password
+   * rotates tokenKey, revoking earlier tokens, and the record's pending OTPs and MFA steps go too.
    */
-  async #markVerified(c: AuthCollection, row: RecordRow, ex: Executor): Promise<RecordRow> {
-    const d = this.#auth.deps.database.dialect
-    const set: Record<string, unknown> = { verified: d.encode('bool', true) }
+  async #markVerified(c: AuthCollection, row: RecordRow): Promise<RecordRow> {
+    const { database } = this.#auth.deps
+    const recordId = String(row.id)
     const tokenKey = c.fields.find((f) => f.name === 'tokenKey')
-    if (!mfaEnabled(c) && tokenKey) {
-      set.password = await hashPassword(randomString(30))
-      set.tokenKey = FIELD_TYPES.get(tokenKey.type)?.autogenerate?.(tokenKey) ?? randomString(50)
-    }
+    // Hashing is slow: done before the transaction, so SQLite's write lock is not held meanwhile.
+    const randomHash = tokenKey ? await hashPassword(randomString(30)) : ''
+    return database.transaction(async (trx) => {
+      let updated = await this.#update(c, recordId, { verified: database.dialect.encode('bool', true) }, trx)
+      if (tokenKey && !(await this.#auth.needsSecondFactor(c, updated ?? row, 'otp', trx))) {
+        const key = FIELD_TYPES.get(tokenKey.type)?.autogenerate?.(tokenKey) ?? randomString(50)
+        updated = await this.#update(c, recordId, { password: randomHash, tokenKey: key }, trx)
+        await discardPendingFactors(trx, c, recordId)
+      }
+      return updated ?? row
+    })
+  }
+
+  /** Sets `set` (and the autodate fields updated on change) on the record; the row as stored. */
+  async #update(c: AuthCollection, recordId: string, set: Record<string, unknown>, ex: Executor) {
     const now = nowDateTime()
-    for (const f of c.fields) if (f.type === 'autodate' && f.onUpdate) set[f.name] = now
+    const values = { ...set }
+    for (const f of c.fields) if (f.type === 'autodate' && f.onUpdate) values[f.name] = now
     const updated = await ex
       .updateTable(c.name)
-      .set(set)
-      .where('id', '=', String(row.id))
+      .set(values)
+      .where('id', '=', recordId)
       .returning(c.fields.map((f) => f.name))
       .executeTakeFirst()
-    return (updated as RecordRow | undefined) ?? row
+    return updated as RecordRow | undefined
   }
+}
+
+/**
+ * Drops the record's pending second factors, its OTPs and its MFA first steps: called in the
+ * transaction wherever auth replaces a record's password or email, so a code or a first step
+ * obtained before the change cannot complete a sign-in after it.
+ */
+export async function discardPendingFactors(ex: Executor, c: AuthCollection, recordId: string) {
+  for (const table of [OTPS, MFAS])
+    await ex.deleteFrom(table).where('collectionRef', '=', c.id).where('recordRef', '=', recordId).execute()
 }

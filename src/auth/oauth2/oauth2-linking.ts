@@ -12,6 +12,7 @@ import type { RecordRow } from '../../records/index.js'
 import type { RequestContext } from '../../rules/index.js'
 import { columnKind, FIELD_TYPES, findField, type AuthCollection } from '../../schema/index.js'
 import type { AuthDeps } from '../auth-service.js'
+import { discardPendingFactors } from '../otp.js'
 import { hashPassword } from '../password.js'
 import type { OAuth2User } from './oauth2-user.js'
 
@@ -47,7 +48,7 @@ const sameEmail = (a: unknown, b: string) =>
  * Then the link is created if missing. An unverified record reached by its email (3) gets a
  * random password, a new tokenKey (every session ends) and loses its links to other identities, so
  * whoever registered the address before its owner keeps no way in (CVE-2024-38351,
- * CVE-2026-44166). A record reached by its own link (1) or its own token (2) keeps its password:
+ * CVE-2026-44166); its pending OTPs and MFA steps are dropped too. A record reached by its own link (1) or its own token (2) keeps its password:
  * its owner linked that identity while signed in.
  */
 export async function linkOrCreate(
@@ -157,6 +158,8 @@ async function secureExisting(
   }
   if (!verified && sameEmail(email, user.email)) set.verified = d.encode('bool', true)
   if (Object.keys(set).length === 0) return row
+  // A new password or email: codes and first steps obtained before it are void.
+  if (set.tokenKey !== undefined) await discardPendingFactors(trx, c, String(row.id))
   if (findField(c, 'updated')?.type === 'autodate') set.updated = nowDateTime()
   const updated = await trx
     .updateTable(c.name)
