@@ -8,6 +8,7 @@ import { signToken } from '../src/auth/index.js'
 import { MAX_MAIL_TOKEN_LENGTH } from '../src/auth/mail-tokens.js'
 import { ResendThrottle } from '../src/auth/resend-throttle.js'
 import { resolveConfig } from '../src/cli/config.js'
+import { formatDateTime, newRecordId } from '../src/lib/index.js'
 import { isAuthCollection, type AuthCollection } from '../src/schema/index.js'
 import {
   createStore,
@@ -245,6 +246,82 @@ for (const { kind, skip } of DB_KINDS) {
       const over = await padToken(async (pad) => sign({ email: address, pad }), MAX_MAIL_TOKEN_LENGTH + 1)
       expectError(await confirm(over), 'token', 'validation_invalid_token')
       expect((await confirm(padded)).status).toBe(204)
+    })
+
+    /** A pending OTP and MFA first step of the record, as rows (the flows here only drop them). */
+    const addPendingFactors = async (c: AuthCollection, recordId: string) => {
+      const now = formatDateTime(new Date())
+      const base = { collectionRef: c.id, recordRef: recordId, created: now, updated: now }
+      const db = g.galley.database.db
+      await db
+        .insertInto('_otps')
+        .values({ id: newRecordId(), ...base, password: 'x', sentTo: '' })
+        .execute()
+      await db
+        .insertInto('_mfas')
+        .values({ id: newRecordId(), ...base, method: 'password' })
+        .execute()
+    }
+    const pendingFactors = async (recordId: string) => {
+      const db = g.galley.database.db
+      const otps = await db.selectFrom('_otps').select('id').where('recordRef', '=', recordId).execute()
+      const mfas = await db.selectFrom('_mfas').select('id').where('recordRef', '=', recordId).execute()
+      return otps.length + mfas.length
+    }
+
+    it('confirm-verification randomises the password when password auth is disabled', async () => {
+      await su.collections.create({ name: 'closed', type: 'auth' })
+      const address = email('closed')
+      const created = await su
+        .collection('closed')
+        .create({ email: address, password: PASSWORD, passwordConfirm: PASSWORD })
+      const old = await g.sdk().collection('closed').authWithPassword(address, PASSWORD)
+      await addPendingFactors(collection('closed'), created.id)
+      await su.collections.update('closed', { passwordAuth: { enabled: false } })
+      try {
+        await post('/api/collections/closed/request-verification', { email: address })
+        const token = linkToken(await sink.waitFor(address, { match: isVerify }), 'verification')
+        expect((await post('/api/collections/closed/confirm-verification', { token })).status).toBe(204)
+        expect((await storedRow('closed', created.id)).verified).toBeTruthy()
+        expect(await pendingFactors(created.id)).toBe(0)
+        // The new password rotated tokenKey: earlier sessions and this token are spent.
+        const pb = g.sdk()
+        pb.authStore.save(old.token, old.record)
+        await expect(pb.collection('closed').authRefresh()).rejects.toMatchObject({ status: 401 })
+        expectError(
+          await post('/api/collections/closed/confirm-verification', { token }),
+          'token',
+          'validation_invalid_token',
+        )
+      } finally {
+        await su.collections.update('closed', { passwordAuth: { enabled: true } })
+      }
+      await expect(g.sdk().collection('closed').authWithPassword(address, PASSWORD)).rejects.toMatchObject({
+        status: 400,
+      })
+    })
+
+    it("password reset and email change drop the record's pending OTPs and MFA steps", async () => {
+      const address = email('pending')
+      const auth = await signUp(address)
+      const id = auth.record.id
+      await addPendingFactors(collection('users'), id)
+      await users('request-password-reset', { email: address })
+      const reset = linkToken(await sink.waitFor(address, { match: isReset }), 'password-reset')
+      const next = 'another secret 1'
+      expect(
+        (await users('confirm-password-reset', { token: reset, password: next, passwordConfirm: next }))
+          .status,
+      ).toBe(204)
+      expect(await pendingFactors(id)).toBe(0)
+
+      await addPendingFactors(collection('users'), id)
+      const signedIn = await g.sdk().collection('users').authWithPassword(address, next)
+      const newEmail = email('pending-new')
+      expect((await users('request-email-change', { newEmail }, signedIn.token)).status).toBe(204)
+      const change = linkToken(await sink.waitFor(newEmail, { match: isChange }), 'email-change')
+      expect((await users('confirm-email-change', { token: change, password: next })).status).toBe(204)
+      expect(await pendingFactors(id)).toBe(0)
     })
 
     it('password reset end to end: old sessions, old password and the reset token stop working', async () => {

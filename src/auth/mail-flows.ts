@@ -3,6 +3,7 @@ import {
   fieldError,
   forbidden,
   isGalleyError,
+  randomString,
   unauthorized,
   ValidationErrors,
   type ErrorData,
@@ -10,7 +11,7 @@ import {
 } from '../lib/index.js'
 import { recordToJSON, type RecordRow } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
-import type { AuthCollection } from '../schema/index.js'
+import { findField, type AuthCollection } from '../schema/index.js'
 import type { MailKind, MailTemplate } from '../mail/index.js'
 import { SUPERUSERS, type Actor } from './actor.js'
 import type { AuthService } from './auth-service.js'
@@ -23,6 +24,7 @@ import {
   type TokenLookup,
   type TokenRecord,
 } from './mail-tokens.js'
+import { discardPendingFactors } from './otp.js'
 import { peekClaims } from './tokens.js'
 import { sendTestEmail } from './mail-test-email.js'
 import { verifyPassword } from './password.js'
@@ -41,7 +43,8 @@ const throttleKey = (c: AuthCollection, row: RecordRow) => `${c.id}/${String(row
  * service as the server itself (no API rule applies, as in PocketBase), so field validation,
  * password hashing and tokenKey rotation are the records layer's. A confirm that changes the
  * password or email re-checks its token under a per-record lock in the writing transaction: two
- * concurrent uses of one token cannot both succeed.
+ * concurrent uses of one token cannot both succeed; the same transaction drops the record's pending
+ * OTPs and MFA steps.
  */
 export class MailFlows {
   readonly #auth: AuthService
@@ -72,7 +75,16 @@ export class MailFlows {
     const found = await this.#tokenRecord(c, token, 'verification')
     if (!isTokenRecord(found)) throw badRequest(VALIDATION_ERROR, { token: found })
     if (isVerified(found.row)) return
-    await this.#save(c, found.row, { verified: true })
+    if (c.passwordAuth.enabled) return this.#save(c, found.row, { verified: true })
+    // As PocketBase (§8.10): with password auth off, a password set before the address was proven
+    // (by whoever registered it) must not be usable once password auth is turned on. The new
+    // password rotates tokenKey, so this token is then spent.
+    const password = randomPassword(c)
+    await this.#saveWithToken(c, token, 'verification', () => ({
+      verified: true,
+      password,
+      passwordConfirm: password,
+    }))
   }
 
   async requestPasswordReset(c: AuthCollection, body: unknown): Promise<void> {
@@ -212,7 +224,8 @@ export class MailFlows {
   /**
    * Under a lock on the record, re-checks `token` against the record as it now stands (a concurrent
    * confirm may have rotated its tokenKey) and saves what `changes` computes from it, in one
-   * transaction. Returns the record as it was before.
+   * transaction that also drops the record's pending OTPs and MFA steps (every such change is a
+   * new password or email). Returns the record as it was before.
    */
   async #saveWithToken(
     c: AuthCollection,
@@ -226,6 +239,7 @@ export class MailFlows {
       const found = await recordForToken(this.#lookup, c, token, type, trx)
       if (!isTokenRecord(found)) throw badRequest(VALIDATION_ERROR, { token: found })
       await this.#save(c, found.row, changes(found), trx)
+      await discardPendingFactors(trx, c, String(found.row.id))
       return found.row
     })
   }
@@ -263,6 +277,14 @@ const MAIL_KINDS: Record<MailTokenType, MailKind> = {
   verification: 'verification',
   passwordReset: 'password-reset',
   emailChange: 'email-change',
+}
+
+/** A random password of 30 characters, or as many as the collection's password field bounds allow. */
+function randomPassword(c: AuthCollection): string {
+  const f = findField(c, 'password')
+  const min = Number(f?.min ?? 0)
+  const max = Number(f?.max ?? 0)
+  return randomString(Math.max(min, max > 0 ? Math.min(30, max) : 30))
 }
 
 const emailTakenError = () =>
