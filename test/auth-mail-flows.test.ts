@@ -498,6 +498,27 @@ for (const { kind, skip } of DB_KINDS) {
       expectError(await change(other.toUpperCase()), 'newEmail', 'validation_invalid_new_email')
     })
 
+    it('request-email-change: at most 5 an hour per record (each may mail any address)', async () => {
+      const auth = await signUp(email('many-changes'))
+      const before = sink.mails.length
+      for (let i = 0; i < 5; i++)
+        expect((await users('request-email-change', { newEmail: email('spam') }, auth.token)).status).toBe(
+          204,
+        )
+      const sixth = await users('request-email-change', { newEmail: email('spam') }, auth.token)
+      expect(sixth).toMatchObject({
+        status: 429,
+        body: { status: 429, message: 'Too Many Requests.', data: {} },
+      })
+      // a taken address counts too: the limit also bounds probing which addresses are registered
+      expect((await users('request-email-change', { newEmail: email('taken') }, auth.token)).status).toBe(429)
+      // another record has its own allowance
+      const other = await signUp(email('other-changes'))
+      expect((await users('request-email-change', { newEmail: email('fine') }, other.token)).status).toBe(204)
+      await g.galley.mail.idle()
+      expect(sink.mails.length - before).toBe(6)
+    })
+
     it('confirm-email-change: the new email taken since the request, tokens of other types', async () => {
       const address = email('late-old')
       const target = email('late-new')

@@ -1,13 +1,16 @@
 import {
   badRequest,
+  FixedWindowCounter,
   fieldError,
   forbidden,
+  GalleyError,
   isGalleyError,
   randomString,
   unauthorized,
   ValidationErrors,
   type ErrorData,
   type FieldError,
+  type WindowLimit,
 } from '../lib/index.js'
 import { recordToJSON, type RecordRow } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
@@ -28,7 +31,13 @@ import { discardPendingFactors } from './otp.js'
 import { peekClaims } from './tokens.js'
 import { sendTestEmail } from './mail-test-email.js'
 import { verifyPassword } from './password.js'
-import { ResendThrottle } from './resend-throttle.js'
+import { MAX_THROTTLE_KEYS, ResendThrottle } from './resend-throttle.js'
+
+/**
+ * Email-change requests per record (Galley; PocketBase has no limit): each may send a mail to any
+ * address and says whether an address is registered, so a signed-in user gets 5 an hour.
+ */
+export const EMAIL_CHANGE_LIMIT: WindowLimit = { max: 5, windowMs: 60 * 60 * 1000 }
 
 const isVerified = (row: RecordRow) => row.verified === true || row.verified === 1
 const throttleKey = (c: AuthCollection, row: RecordRow) => `${c.id}/${String(row.id)}`
@@ -50,6 +59,7 @@ export class MailFlows {
   readonly #auth: AuthService
   readonly #verificationSent = new ResendThrottle()
   readonly #resetSent = new ResendThrottle()
+  readonly #emailChanges = new FixedWindowCounter(MAX_THROTTLE_KEYS)
 
   constructor(auth: AuthService) {
     this.#auth = auth
@@ -127,6 +137,9 @@ export class MailFlows {
         ['newEmail'],
         fieldError('validation_not_in_invalid', 'The new email must be different from the old one.'),
       )
+    // Each request may mail any address, and tells whether an address is taken: bounded per record.
+    if (errors.empty && !this.#emailChanges.take(throttleKey(c, row), EMAIL_CHANGE_LIMIT))
+      throw new GalleyError('RATE_LIMITED')
     if (errors.empty && (await this.#emailTaken(c, newEmail, row)))
       errors.add(['newEmail'], fieldError('validation_invalid_new_email', 'Invalid new email address.'))
     errors.throwIfAny(VALIDATION_ERROR)
