@@ -75,6 +75,21 @@ for (const { kind, skip } of DB_KINDS) {
       expect((await pb.collection('users').authRefresh()).record.id).toBe(id)
     })
 
+    it('a password or email change through the records API voids pending OTPs; other edits do not', async () => {
+      const { id, email } = await newUser()
+      const kept = await requestCode(email)
+      await su.collection('users').update(id, { emailVisibility: true })
+      expect(await otpRows(id)).toHaveLength(1)
+      await su
+        .collection('users')
+        .update(id, { password: 'another password 1', passwordConfirm: 'another password 1' })
+      expect(await otpRows(id)).toHaveLength(0)
+      expect(await failure(users().authWithOTP(kept.otpId, kept.code))).toMatchObject({ status: 400 })
+      const second = await requestCode(email)
+      await su.collection('users').update(id, { email: `changed-${email}` })
+      expect(await failure(users().authWithOTP(second.otpId, second.code))).toMatchObject({ status: 400 })
+    })
+
     it('stores only a keyed hash of the code, from the CSPRNG, as long as otp.length says', async () => {
       await su.collections.update('users', { otp: { length: 5 } })
       try {

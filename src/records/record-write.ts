@@ -48,6 +48,9 @@ interface Written {
   readonly env: RuleEnv
 }
 
+/** Auth bookkeeping collections holding a record's pending second factors (§8.6, §8.7). */
+const PENDING_FACTORS = ['_otps', '_mfas']
+
 /** Keys of an auth form that are not fields. */
 const AUTH_FORM_KEYS = new Set(['passwordConfirm', 'oldPassword'])
 
@@ -208,6 +211,16 @@ export async function saveRecord(
     .where('id', '=', String(values.id))
     .executeTakeFirst()
   if (!saved) throw notFound()
+  // A new password or email ends the record's sessions; its pending OTPs and MFA steps end too.
+  if (row.tokenKey !== undefined && !isNew)
+    for (const name of PENDING_FACTORS) {
+      if (!deps.collections.find(name)) continue
+      await trx
+        .deleteFrom(name)
+        .where('collectionRef', '=', c.id)
+        .where('recordRef', '=', String(saved.id))
+        .execute()
+    }
   return saved
 }
 
