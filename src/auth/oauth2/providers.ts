@@ -116,12 +116,16 @@ const gitlabUser = apiUser((u) => ({
  */
 const microsoftUser = apiUser((u) => ({ id: u.id, name: u.displayName, email: u.mail, emailVerified: false }))
 
+/**
+ * Discord `/users/@me`: `global_name` is the display name and is null until the user sets one;
+ * Discord then shows the username, and so does the mapped name.
+ */
 const discordUser = apiUser((u) => {
   const id = providerId(u.id)
   const avatar = text(u.avatar, 128)
   return {
     id,
-    name: u.global_name,
+    name: text(u.global_name) || u.username,
     username: u.username,
     email: u.email,
     emailVerified: isVerifiedFlag(u.verified),
