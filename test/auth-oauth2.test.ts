@@ -1,16 +1,13 @@
 import { createHash, createHmac } from 'node:crypto'
-import { createServer, get, type Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import { exportSPKI, importJWK, type JWK } from 'jose'
 import { OAuth2Server } from 'oauth2-mock-server'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { MAX_PROVIDER_RESPONSE_BYTES } from '../src/auth/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
+import { authorizeCode, CLIENT_ID, CLIENT_SECRET, failure, providersOf, REDIRECT } from './helpers/oauth2.js'
 import { call } from './helpers/rest.js'
-
-const CLIENT_ID = 'galley-client'
-const CLIENT_SECRET = 'provider-secret-never-returned'
-const REDIRECT = 'http://127.0.0.1:1/oauth2-callback'
 
 /** What the mock provider says about the user signing in: userinfo and id_token claims. */
 interface Identity {
@@ -105,23 +102,6 @@ for (const { kind, skip } of DB_KINDS) {
       running.galley.auth.oauth2.timeoutMs = 10_000
     })
 
-    /** The authorization step a browser would do: auth-methods, then the provider's redirect with a code. */
-    async function authorize(pb: PocketBase, provider: string) {
-      const methods = await pb.collection('users').listAuthMethods()
-      const p = methods.oauth2.providers.find((x) => x.name === provider)!
-      // A fresh connection: the mock provider closes sockets after some of its errors, and a pooled
-      // socket shared with Galley's own provider calls (same process) could be one of them.
-      const locationHeader = await new Promise<string>((resolve, reject) => {
-        get(p.authURL + encodeURIComponent(REDIRECT), { agent: false }, (res) => {
-          res.resume()
-          resolve(res.headers.location ?? '')
-        }).on('error', reject)
-      })
-      const location = new URL(locationHeader)
-      expect(location.searchParams.get('state')).toBe(p.state)
-      return { code: location.searchParams.get('code')!, codeVerifier: p.codeVerifier }
-    }
-
     async function signIn(
       identity: Identity,
       opts: { provider?: string; pb?: PocketBase; createData?: Record<string, unknown> } = {},
@@ -129,29 +109,11 @@ for (const { kind, skip } of DB_KINDS) {
       who = identity
       const pb = opts.pb ?? running.sdk()
       const provider = opts.provider ?? 'oidc'
-      const { code, codeVerifier } = await authorize(pb, provider)
+      const { code, codeVerifier } = await authorizeCode(pb, provider)
       return pb
         .collection('users')
         .authWithOAuth2Code(provider, code, codeVerifier, REDIRECT, opts.createData)
     }
-
-    /** The status and message a failed SDK call had. */
-    const failure = (p: Promise<unknown>) =>
-      p.then(
-        () => ({ status: 200, message: '' }),
-        (e: { status: number; response: { message: string; data: Record<string, { code: string }> } }) => ({
-          status: e.status,
-          message: e.response.message,
-          data: e.response.data,
-        }),
-      )
-
-    const providersOf = async (recordId: string) =>
-      (
-        await su
-          .collection('_externalAuths')
-          .getFullList({ filter: su.filter('recordRef = {:id}', { id: recordId }) })
-      ).map((x) => `${x.provider}:${x.providerId}`)
 
     it('lists the auth methods in PocketBase shape with a fresh state and PKCE pair per call', async () => {
       const { status, body } = await call(running.url, 'GET', '/api/collections/users/auth-methods')
@@ -234,7 +196,7 @@ for (const { kind, skip } of DB_KINDS) {
       expect(res.meta?.accessToken).not.toBe('')
       expect(res.meta?.refreshToken).not.toBe('')
       expect(res.meta?.expiry).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}Z$/)
-      expect(await providersOf(res.record.id)).toEqual(['oidc:alice-sub'])
+      expect(await providersOf(su, res.record.id)).toEqual(['oidc:alice-sub'])
       const again = await signIn({
         sub: 'alice-sub',
         email: 'alice@example.com',
@@ -244,7 +206,7 @@ for (const { kind, skip } of DB_KINDS) {
       expect(again.record.id).toBe(res.record.id)
       expect(again.meta?.isNew).toBe(false)
       expect(again.record.name).toBe('Alice')
-      expect(await providersOf(res.record.id)).toEqual(['oidc:alice-sub'])
+      expect(await providersOf(su, res.record.id)).toEqual(['oidc:alice-sub'])
     })
 
     it('links the provider to the record the request is signed in as', async () => {
@@ -261,7 +223,7 @@ for (const { kind, skip } of DB_KINDS) {
       )
       expect(res.record.id).toBe(bob.id)
       expect(res.meta?.isNew).toBe(false)
-      expect(await providersOf(bob.id)).toEqual(['oidc:bob-elsewhere'])
+      expect(await providersOf(su, bob.id)).toEqual(['oidc:bob-elsewhere'])
       // the record signed in keeps its password (it proved it owns the account)
       await running.sdk().collection('users').authWithPassword('bob@example.com', 'bob-password-1')
       // and keeps it when it later signs in through that link, unverified as it is
@@ -304,7 +266,7 @@ for (const { kind, skip } of DB_KINDS) {
         )
         // no verified address: a new record would have no email, which users requires
         expect(r.status).toBe(400)
-        expect(await providersOf(dave.id)).toEqual([])
+        expect(await providersOf(su, dave.id)).toEqual([])
       }
       // the string "true" is a verification some providers send
       const ok = await signIn({ sub: 'dave-sub', email: 'dave@example.com', email_verified: 'true' })
@@ -356,7 +318,7 @@ for (const { kind, skip } of DB_KINDS) {
       )
       expect(erin.record.verified).toBe(true)
       // Mallory's identity no longer reaches the account, and her session ended.
-      expect(await providersOf(erin.record.id)).toEqual(['oidc2:erin-sub'])
+      expect(await providersOf(su, erin.record.id)).toEqual(['oidc2:erin-sub'])
       expect(
         (await call(running.url, 'POST', '/api/collections/users/auth-refresh', mallory.token)).status,
       ).toBe(401)
@@ -378,7 +340,7 @@ for (const { kind, skip } of DB_KINDS) {
         ),
       )
       expect(r.status).toBe(400)
-      expect(await providersOf(frank.id)).toEqual([])
+      expect(await providersOf(su, frank.id)).toEqual([])
     })
 
     it('sign-up goes through the createRule with @request.context = "oauth2"', async () => {
@@ -405,15 +367,15 @@ for (const { kind, skip } of DB_KINDS) {
     it('refuses a wrong code, a mismatched PKCE verifier and bad input', async () => {
       who = { sub: 'henry-sub', email: 'henry@example.com', email_verified: true }
       const pb = running.sdk()
-      const { codeVerifier } = await authorize(pb, 'oidc')
+      const { codeVerifier } = await authorizeCode(pb, 'oidc')
       expect(
         await failure(
           pb.collection('users').authWithOAuth2Code('oidc', 'not-a-code', codeVerifier, REDIRECT),
         ),
       ).toMatchObject({ status: 400, message: 'Failed to fetch OAuth2 token.' })
 
-      const { code } = await authorize(pb, 'oidc')
-      const other = await authorize(pb, 'oidc')
+      const { code } = await authorizeCode(pb, 'oidc')
+      const other = await authorizeCode(pb, 'oidc')
       expect(
         await failure(pb.collection('users').authWithOAuth2Code('oidc', code, other.codeVerifier, REDIRECT)),
       ).toMatchObject({ status: 400, message: 'Failed to fetch OAuth2 token.' })
@@ -525,7 +487,7 @@ for (const { kind, skip } of DB_KINDS) {
         ),
       )
       expect(kelvin.status).toBe(400)
-      expect(await providersOf(a.record.id)).toEqual(['apple:kim-apple'])
+      expect(await providersOf(su, a.record.id)).toEqual(['apple:kim-apple'])
       // Apple without an id_token has no user
       responseHook = (body) => void delete body.id_token
       expect(
@@ -582,7 +544,7 @@ for (const { kind, skip } of DB_KINDS) {
       // the verified email still leads back to the same record, which gets linked again
       const again = await signIn({ sub: 'oscar-sub', email: 'oscar@example.com', email_verified: true })
       expect(again.record.id).toBe(res.record.id)
-      expect(await providersOf(res.record.id)).toEqual(['oidc:oscar-sub'])
+      expect(await providersOf(su, res.record.id)).toEqual(['oidc:oscar-sub'])
     })
 
     it('_superusers cannot use OAuth2 even when configured', async () => {
