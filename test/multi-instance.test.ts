@@ -8,6 +8,9 @@ import { SU_EMAIL, SU_PASSWORD } from './helpers/galley.js'
 import { createPgDatabase, PG_URL } from './helpers/pg.js'
 import { runCli, startServe, type GalleyProcess } from './helpers/process.js'
 
+/** Every migration a fresh database gets, in name order. */
+const MIGRATIONS = ['0001_system_tables', '0002_system_collections', '0003_otp_attempts']
+
 const POLL_MS = 50
 const PROPAGATION_LIMIT_MS = 1000
 /** PgListener retries every 500 ms; a reconnect plus the reload it triggers fits well in this. */
@@ -93,15 +96,12 @@ describe.skipIf(!PG_URL)('two instances on one PostgreSQL database', () => {
             db.url,
             async (c) => (await c.query(`SELECT name FROM "_migrations"`)).rows,
           )
-          expect(rows.map((r: { name: string }) => r.name).sort()).toEqual([
-            '0001_system_tables',
-            '0002_system_collections',
-          ])
+          expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(MIGRATIONS)
           // Between them the two logs name each migration once.
           const appliedBy = [a, b].flatMap((p) =>
             logLines(p.output()).flatMap((l) => (l.msg === 'applied migrations' ? (l.migrations ?? []) : [])),
           )
-          expect(appliedBy.sort()).toEqual(['0001_system_tables', '0002_system_collections'])
+          expect(appliedBy.sort()).toEqual(MIGRATIONS)
           // Each instance sees the full system schema.
           const su = await runCli(['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, '--db', db.url])
           expect(su.code).toBe(0)
