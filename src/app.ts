@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { pino, type Logger } from 'pino'
 import {
@@ -9,6 +10,7 @@ import {
 } from './auth/index.js'
 import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
+import { LocalFileStore } from './files/index.js'
 import { buildHttpServer } from './http/index.js'
 import { MailService } from './mail/index.js'
 import { RecordService } from './records/index.js'
@@ -63,6 +65,8 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       { hash: hashPassword, verify: verifyPassword },
       log,
     )
+    // Record files live under <dir>/storage whichever database holds the records (§10.1).
+    records.useFileStore(new LocalFileStore(join(config.dir, 'storage')))
     const mail = new MailService(settings, log)
     const auth = new AuthService({ database, collections, records, settings, mail, logger: log })
     auth.sweeper.start()
@@ -87,6 +91,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
           mail,
           logger: log,
           origins: config.origins,
+          uploadDir: join(config.dir, 'upload_tmp'),
         })
         return server
       },

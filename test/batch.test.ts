@@ -338,12 +338,12 @@ for (const { kind, skip } of DB_KINDS) {
       expect(await titles('batchonly')).toEqual(['in batch'])
     })
 
-    it('refuses file parts by name (no file storage yet) and stores nothing', async () => {
+    it('refuses file parts by name (batch uploads are not there yet) and stores nothing', async () => {
       const batch = su.createBatch()
       batch.collection('posts').create({ title: 'with file', documents: [new File(['x'], 'a.txt')] })
       const f = await failure(batch.send())
       expect(f.status).toBe(400)
-      expect(f.message).toBe('File uploads are not supported yet.')
+      expect(f.message).toBe('File uploads are not accepted by this endpoint.')
       expect(Object.keys(f.data)).toEqual(['requests.0.documents'])
       expect(await titles('posts')).not.toContain('with file')
     })

@@ -1,8 +1,8 @@
 /**
  * multipart/form-data and urlencoded bodies (pocketbase-api.md §1.2, §3.7, Appendix C.2) over HTTP,
  * through the SDK and raw fetch, on SQLite and PostgreSQL: value inference, repeated keys,
- * `@jsonPayload`, the same routes working as with JSON, file parts refused by name (file storage
- * is not there yet), malformed bodies and the limits.
+ * `@jsonPayload`, the same routes working as with JSON, file parts kept under their file field
+ * (test/files.test.ts has the rest of files), malformed bodies and the limits.
  */
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,11 +16,9 @@ import {
   type RunningGalley,
   type TestStore,
 } from './helpers/galley.js'
-import { sdkFailure as failure } from './helpers/sdk-failure.js'
 
 type Json = Record<string, unknown>
 
-const UNSUPPORTED_FILES = 'File uploads are not supported yet.'
 const BOUNDARY = 'galleyTestBoundary9xQ'
 
 interface Part {
@@ -137,20 +135,13 @@ for (const { kind, skip } of DB_KINDS) {
       expect(u).toMatchObject({ views: 15, labels: ['a', 'b'], active: false })
     })
 
-    it('refuses a file part by its field name instead of dropping it, and stores nothing', async () => {
-      const before = await count()
-      const f = await failure(
-        g
-          .sdk()
-          .collection('posts')
-          .create({ title: 'with file', meta: { a: 1 }, documents: new File(['hi'], 'a.txt') }),
-      )
-      expect(f).toEqual({
-        status: 400,
-        message: UNSUPPORTED_FILES,
-        data: { documents: { code: 'validation_invalid_file', message: UNSUPPORTED_FILES } },
-      })
-      expect(await count()).toBe(before)
+    it('keeps a file part under its field, with the other values of the form', async () => {
+      const r = await g
+        .sdk()
+        .collection('posts')
+        .create({ title: 'with file', meta: { a: 1 }, documents: new File(['hi'], 'a.txt') })
+      expect(r).toMatchObject({ title: 'with file', meta: { a: 1 } })
+      expect(r.documents).toEqual([expect.stringMatching(/^a[a-z0-9]{10}_[a-z0-9]{10}\.txt$/)])
     })
 
     it('works on other routes unchanged: settings, collections and password auth', async () => {
@@ -233,21 +224,22 @@ for (const { kind, skip } of DB_KINDS) {
 
     // The limits are the parser's, not the database's: checked once.
     describe.skipIf(kind !== 'sqlite')('limits', () => {
-      it(`holds the whole body to the route's limit (${MAX_BODY_BYTES} bytes): at it 400 for the file, past it 413`, async () => {
+      it(`holds the whole body to the route's limit (${MAX_BODY_BYTES} bytes): at it 200, past it 413`, async () => {
+        // A file part of no file field is read and dropped: only the body limit holds it.
         const parts: Part[] = [{ name: 'title', value: 'big' }]
-        const file = { name: 'documents', filename: 'big.txt' }
+        const file = { name: 'notafield', filename: 'big.txt' }
         const n = MAX_BODY_BYTES - sizeWith(parts, file, 0)
         const at = multipart([...parts, { ...file, value: Buffer.alloc(n, 120) }])
         expect(at.length).toBe(MAX_BODY_BYTES)
         const ok = await send(records, at)
-        expect([ok.status, ok.body.message]).toEqual([400, UNSUPPORTED_FILES])
+        expect(ok.status).toBe(200)
         const over = multipart([...parts, { ...file, value: Buffer.alloc(n + 1, 120) }])
         for (const chunked of [false, true]) {
           const res = await send(records, over, { chunked })
           expect([chunked, res.status, res.body.message]).toEqual([chunked, 413, 'Request entity too large.'])
         }
         const chunkedAt = await send(records, at, { chunked: true })
-        expect([chunkedAt.status, chunkedAt.body.message]).toEqual([400, UNSUPPORTED_FILES])
+        expect(chunkedAt.status).toBe(200)
       })
 
       it(`allows ${MAX_FORM_VALUES_BYTES} bytes of values and refuses one more with a 413`, async () => {
@@ -284,14 +276,15 @@ for (const { kind, skip } of DB_KINDS) {
         ])
       })
 
-      it(`allows ${MAX_MULTIPART_FILES} files (refused as files) and refuses one more with a 413`, async () => {
+      it(`allows ${MAX_MULTIPART_FILES} files (too many for the field) and refuses one more with a 413`, async () => {
         const files = Array.from({ length: MAX_MULTIPART_FILES }, (_, i) => ({
           name: `documents`,
           value: 'x',
           filename: `f${i}.txt`,
         }))
         const at = await send(records, multipart(files))
-        expect([at.status, at.body.message]).toEqual([400, UNSUPPORTED_FILES])
+        expect([at.status, at.body.message]).toEqual([400, 'Failed to create record.'])
+        expect((at.body.data as Json).documents).toMatchObject({ code: 'validation_too_many_files' })
         const over = await send(
           records,
           multipart([...files, { name: 'documents', value: 'x', filename: 'z.txt' }]),

@@ -252,12 +252,15 @@ describe('rejectFileUploads', () => {
     })()
     expect(err?.toJSON()).toEqual({
       status: 400,
-      message: 'File uploads are not supported yet.',
+      message: 'File uploads are not accepted by this endpoint.',
       data: {
-        avatar: { code: 'validation_invalid_file', message: 'File uploads are not supported yet.' },
+        avatar: {
+          code: 'validation_invalid_file',
+          message: 'File uploads are not accepted by this endpoint.',
+        },
         'requests.0.documents+': {
           code: 'validation_invalid_file',
-          message: 'File uploads are not supported yet.',
+          message: 'File uploads are not accepted by this endpoint.',
         },
       },
     })

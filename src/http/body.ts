@@ -1,7 +1,10 @@
+import { unlink } from 'node:fs/promises'
 import { Transform } from 'node:stream'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
 import { GalleyError, isJsonObject, MAX_JSON_DEPTH } from '../lib/index.js'
-import { readMultipart, rejectFileUploads } from './multipart.js'
+import { Upload } from '../records/index.js'
+import { readMultipart, rejectFileUploads, type UploadedFile } from './multipart.js'
+import type { UploadOptions } from './uploads.js'
 
 /** The form key whose values are JSON objects merged over the other values, uninferred (§1.2). */
 export const JSON_PAYLOAD_KEY = '@jsonPayload'
@@ -129,13 +132,51 @@ export function limitBody(limitOf: (req: FastifyRequest) => number) {
 }
 
 /**
+ * Kept file parts join the body under their part name, after the plain values of that name (kept
+ * file names, §10.4), as Upload values the records service alone knows.
+ */
+export function withUploads(body: Record<string, unknown>, files: readonly UploadedFile[]): void {
+  for (const f of files) {
+    if (f.tempPath === undefined) continue
+    const upload = new Upload(f.filename, f.tempPath, f.size, f.head ?? Buffer.alloc(0))
+    const prev = Object.hasOwn(body, f.field) ? body[f.field] : undefined
+    const list = prev === undefined ? [] : Array.isArray(prev) ? prev : [prev]
+    Object.defineProperty(body, f.field, {
+      value: [...list, upload],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
+}
+
+/** Temporary upload files of a request, removed once it is answered (or abandoned). */
+const requestTemps = new WeakMap<FastifyRequest, string[]>()
+
+async function removeTemps(req: FastifyRequest): Promise<void> {
+  const temps = requestTemps.get(req)
+  if (!temps) return
+  requestTemps.delete(req)
+  await Promise.all(temps.map((t) => unlink(t).catch(() => undefined)))
+}
+
+/**
  * Body parsing (§1.2): JSON (an empty body is `{}`), urlencoded and multipart with value inference
  * and `@jsonPayload`; any other content type with a body is a 400. Every parser yields the same
  * plain object, so routes never know which one ran. Unknown keys such as `__proto__` stay plain
  * data: services only ever read the keys they know.
  */
-export function registerBodyParsers(app: FastifyInstance): void {
+export function registerBodyParsers(app: FastifyInstance, uploads?: UploadOptions): void {
   app.removeAllContentTypeParsers()
+  if (uploads) {
+    // The handler is done with them once the answer is ready: removed before it is sent.
+    app.addHook('onSend', async (req, _reply, payload) => {
+      await removeTemps(req)
+      return payload
+    })
+    app.addHook('onResponse', async (req) => removeTemps(req))
+    app.addHook('onRequestAbort', async (req) => removeTemps(req))
+  }
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body)
     if (text.trim() === '') return done(null, {})
@@ -160,9 +201,14 @@ export function registerBodyParsers(app: FastifyInstance): void {
       const limit = routeBodyLimit(req)
       // As Fastify's own parsers do: a declared length past the limit is refused before reading.
       if (declared > limit) throw new GalleyError('TOO_LARGE')
-      const form = await readMultipart(payload, String(req.headers['content-type']), limit)
-      rejectFileUploads(form.files)
-      return formBody(form.values)
+      const sink = uploads?.sinkFor(req)
+      const form = await readMultipart(payload, String(req.headers['content-type']), limit, sink)
+      const temps = form.files.flatMap((f) => (f.tempPath === undefined ? [] : [f.tempPath]))
+      if (temps.length > 0) requestTemps.set(req, temps)
+      if (!sink) rejectFileUploads(form.files)
+      const body = formBody(form.values)
+      withUploads(body, form.files)
+      return body
     },
   )
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {

@@ -24,6 +24,8 @@ import { batchRoutes } from './routes/batch.js'
 import { collectionRoutes } from './routes/collections.js'
 import { healthRoutes } from './routes/health.js'
 import { recordRoutes } from './routes/records.js'
+import { fileRoutes } from './routes/files.js'
+import { recordUploads } from './uploads.js'
 import { settingsRoutes } from './routes/settings.js'
 
 export interface HttpOptions {
@@ -37,6 +39,8 @@ export interface HttpOptions {
   /** Allowed CORS origins; `['*']` (the default) allows any. */
   readonly origins?: readonly string[]
   readonly bodyLimit?: number
+  /** Where record create/update keep uploaded files until saved; without it uploads are refused. */
+  readonly uploadDir?: string | undefined
 }
 
 /**
@@ -66,7 +70,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
     requestTimeout: 0,
   })
 
-  registerBodyParsers(app)
+  registerBodyParsers(app, opts.uploadDir ? recordUploads(opts.collections, opts.uploadDir) : undefined)
 
   const origins = opts.origins ?? ['*']
   await app.register(cors, {
@@ -141,6 +145,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(healthRoutes)
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
+  await app.register(fileRoutes(opts.database, opts.records))
   await app.register(authRoutes(opts.auth))
   await app.register(oauth2Routes(opts.auth))
   await app.register(authMailFlowRoutes(opts.auth))

@@ -5,3 +5,15 @@ export { isSuperuserRequest } from './request.js'
 export { MAX_CASCADE_DEPTH } from './record-delete.js'
 export { MAX_EXPAND_DEPTH, MAX_EXPAND_LENGTH, MAX_EXPAND_RELATIONS } from './expand-plan.js'
 export { MAX_BACK_RELATION_EXPAND, MAX_EXPAND_IDS_PER_QUERY, MAX_EXPAND_RECORDS } from './expand.js'
+export {
+  detectMimeType,
+  fileKey,
+  isSafeInline,
+  normalizeFileName,
+  SNIFF_BYTES,
+  STORED_NAME,
+  Upload,
+  type FileStore,
+  type StoredFileInfo,
+} from './uploads.js'
+export { fileMaxSize } from './record-write.js'

@@ -2,6 +2,7 @@ import { sql } from 'kysely'
 import type { Database, Executor } from '../db/index.js'
 import { badRequest } from '../lib/index.js'
 import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
+import type { FileChanges } from './record-write.js'
 import type { RecordRow } from './serialize.js'
 
 const REQUIRED_REFERENCE =
@@ -13,7 +14,8 @@ const AUTH_BOOKKEEPING = ['_externalAuths', '_mfas', '_otps', '_authOrigins']
 /**
  * Deletes `row` of `c` inside the caller's transaction with PocketBase's relation semantics (§3.5):
  * every relation pointing at it loses the id; a referencing record left empty is deleted when the
- * field cascades, and the whole delete fails when the field is required.
+ * field cascades, and the whole delete fails when the field is required. The folders of deleted
+ * records with file fields go to `files.obsoletePrefixes`, removed by the owner after the commit.
  */
 export async function deleteRecord(
   trx: Executor,
@@ -23,6 +25,7 @@ export async function deleteRecord(
   row: RecordRow,
   depth = 0,
   visited = new Set<string>(),
+  files?: FileChanges,
 ): Promise<void> {
   const key = `${c.id}/${String(row.id)}`
   if (visited.has(key)) return
@@ -51,7 +54,7 @@ export async function deleteRecord(
         const rest = Array.isArray(current) ? current.filter((v) => v !== id) : current === id ? '' : current
         const empty = Array.isArray(rest) ? rest.length === 0 : rest === ''
         if (empty && f.cascadeDelete) {
-          await deleteRecord(trx, database, collections, other, ref, depth + 1, visited)
+          await deleteRecord(trx, database, collections, other, ref, depth + 1, visited, files)
           continue
         }
         if (empty && f.required) throw badRequest(REQUIRED_REFERENCE)
@@ -70,4 +73,5 @@ export async function deleteRecord(
     }
   }
   await trx.deleteFrom(c.name).where('id', '=', id).execute()
+  if (c.fields.some((f) => f.type === 'file')) files?.obsoletePrefixes.push(`${c.id}/${id}/`)
 }

@@ -23,7 +23,14 @@ import { expandRecords, type ExpandEnv } from './expand.js'
 import { planExpand, type ExpandNode } from './expand-plan.js'
 import { deleteRecord } from './record-delete.js'
 import { isSuperuserRequest } from './request.js'
-import { createIsOneStatement, saveRecord, type PasswordHasher } from './record-write.js'
+import {
+  createIsOneStatement,
+  newFileChanges,
+  saveRecord,
+  type FileChanges,
+  type PasswordHasher,
+} from './record-write.js'
+import type { FileStore } from './uploads.js'
 
 /** Per-call options of the records service. */
 export interface RecordOptions {
@@ -43,6 +50,7 @@ export class RecordService {
   readonly #passwords: PasswordHasher
   readonly #logger: Logger
   readonly #byIdQueries = new WeakMap<Collection, CompiledQuery>()
+  #files: FileStore | undefined
 
   constructor(
     database: Database,
@@ -56,8 +64,49 @@ export class RecordService {
     this.#logger = logger
   }
 
-  #deps(request: RequestContext) {
+  /** Record files are kept in `store` (§10); without one, uploads are refused. */
+  useFileStore(store: FileStore): void {
+    this.#files = store
+  }
+
+  /** The file store, for the file routes. */
+  get fileStore(): FileStore | undefined {
+    return this.#files
+  }
+
+  /**
+   * Runs a write with its file bookkeeping: files it stored are removed when it fails; files it
+   * made obsolete are removed once it committed (inside a caller's transaction, a batch, they are
+   * left for the orphan sweep: this service cannot know whether that transaction commits).
+   */
+  async #withFiles<T>(opts: RecordOptions, run: (files: FileChanges) => Promise<T>): Promise<T> {
+    const files = newFileChanges()
+    let result: T
+    try {
+      result = await run(files)
+    } catch (err) {
+      await this.#removeFiles(files.written, [])
+      throw err
+    }
+    if (!opts.executor) await this.#removeFiles(files.obsolete, files.obsoletePrefixes)
+    return result
+  }
+
+  async #removeFiles(keys: readonly string[], prefixes: readonly string[]): Promise<void> {
+    const store = this.#files
+    if (!store) return
+    for (const key of keys)
+      await store.delete(key).catch((err: unknown) => this.#logger.error({ err, key }, 'file removal failed'))
+    for (const prefix of prefixes)
+      await store
+        .deletePrefix(prefix)
+        .catch((err: unknown) => this.#logger.error({ err, prefix }, 'file removal failed'))
+  }
+
+  #deps(request: RequestContext, fileChanges?: FileChanges) {
     return {
+      files: this.#files,
+      fileChanges,
       database: this.#database,
       collections: this.#collections,
       passwords: this.#passwords,
@@ -280,12 +329,14 @@ export class RecordService {
     this.#gate(c, 'createRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to create record.')
     const plan = this.#plan(c, request, opts)
-    const save = (ex: Executor) => saveRecord(ex, this.#deps(request), c, undefined, body as Json)
+    const save = (ex: Executor, files: FileChanges) =>
+      saveRecord(ex, this.#deps(request, files), c, undefined, body as Json)
     // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less).
-    const row =
+    const row = await this.#withFiles(opts, (files) =>
       !opts.executor && createIsOneStatement(c, isSuperuserRequest(request))
-        ? await save(this.#database.db)
-        : await this.#database.transaction(save, opts.executor)
+        ? save(this.#database.db, files)
+        : this.#database.transaction((trx) => save(trx, files), opts.executor),
+    )
     return this.#saved(c, row, request, opts, plan)
   }
 
@@ -301,18 +352,20 @@ export class RecordService {
     if (!isJsonObject(body)) throw badRequest('Failed to update record.')
     const plan = this.#plan(c, request, opts)
     if (id.includes('\0')) throw notFound()
-    const row = await this.#database.transaction(async (trx) => {
-      // Take the row's write lock before reading it: otherwise, on PostgreSQL, concurrent updates
-      // read the same stored value and modifiers (`views+`) lose each other's increments.
-      await trx
-        .updateTable(c.name)
-        .set({ id: sql.ref('id') })
-        .where('id', '=', id)
-        .execute()
-      const stored = await this.find(c, id, undefined, request, trx)
-      if (!stored) throw notFound()
-      return saveRecord(trx, this.#deps(request), c, stored, body as Json)
-    }, opts.executor)
+    const row = await this.#withFiles(opts, (files) =>
+      this.#database.transaction(async (trx) => {
+        // Take the row's write lock before reading it: otherwise, on PostgreSQL, concurrent updates
+        // read the same stored value and modifiers (`views+`) lose each other's increments.
+        await trx
+          .updateTable(c.name)
+          .set({ id: sql.ref('id') })
+          .where('id', '=', id)
+          .execute()
+        const stored = await this.find(c, id, undefined, request, trx)
+        if (!stored) throw notFound()
+        return saveRecord(trx, this.#deps(request, files), c, stored, body as Json)
+      }, opts.executor),
+    )
     return this.#saved(c, row, request, opts, plan)
   }
 
@@ -333,10 +386,12 @@ export class RecordService {
 
   async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
-    await this.#database.transaction(async (trx) => {
-      const row = await this.find(c, id, 'deleteRule', request, trx)
-      if (!row) throw notFound()
-      await deleteRecord(trx, this.#database, this.#collections, c, row)
-    }, opts.executor)
+    await this.#withFiles(opts, (files) =>
+      this.#database.transaction(async (trx) => {
+        const row = await this.find(c, id, 'deleteRule', request, trx)
+        if (!row) throw notFound()
+        await deleteRecord(trx, this.#database, this.#collections, c, row, 0, new Set(), files)
+      }, opts.executor),
+    )
   }
 }

@@ -23,6 +23,28 @@ import {
 } from '../schema/index.js'
 import { isSuperuserRequest } from './request.js'
 import type { RecordRow } from './serialize.js'
+import { createReadStream } from 'node:fs'
+import { detectMimeType, fileKey, normalizeFileName, STORED_NAME, Upload, type FileStore } from './uploads.js'
+
+/** Default `maxSize` of a file field (0 → 5 MiB, §6.3). */
+export const DEFAULT_FILE_MAX_SIZE = 5 * 1024 * 1024
+
+/** The most bytes a file of `f` may have. */
+export const fileMaxSize = (f: Field): number =>
+  Number(f.maxSize) > 0 ? Number(f.maxSize) : DEFAULT_FILE_MAX_SIZE
+
+/**
+ * The files a write touches, for its transaction's owner: `written` keys are removed when the
+ * transaction fails, `obsolete` keys and `obsoletePrefixes` (a deleted record's folder) only after
+ * it commits.
+ */
+export interface FileChanges {
+  readonly written: string[]
+  readonly obsolete: string[]
+  readonly obsoletePrefixes: string[]
+}
+
+export const newFileChanges = (): FileChanges => ({ written: [], obsolete: [], obsoletePrefixes: [] })
 
 /** Password hashing is auth's; records receives it (auth sits above records in the layers). */
 export interface PasswordHasher {
@@ -35,6 +57,9 @@ export interface WriteDeps {
   readonly collections: CollectionService
   readonly passwords: PasswordHasher
   readonly env: RuleEnv
+  /** Where record files live; without it uploads are refused. */
+  readonly files?: FileStore | undefined
+  readonly fileChanges?: FileChanges | undefined
 }
 
 /** A record being written: the transaction, the collection, its resolved values and the rule environment. */
@@ -89,6 +114,11 @@ export async function saveRecord(
     else values[f.name] = stored ? d.decode(columnKind(f), stored[f.name]) : fieldType(f).zeroValue(f)
   }
 
+  // Uploads by the normalized name they get (§10.3, §10.4).
+  const uploads = new Map<string, Upload>()
+  const storedNames = new Map<string, Set<string>>()
+  for (const f of c.fields) if (f.type === 'file') storedNames.set(f.name, new Set(fileList(values[f.name])))
+
   // Body keys, shortest first so `n` applies before `n+` (§11).
   const submitted = new Set<string>()
   const keys = Object.keys(body).sort((a, b) => a.length - b.length)
@@ -102,15 +132,18 @@ export async function saveRecord(
     if (f.hidden && !su && !(c.type === 'auth' && f.name === 'password')) continue
     if (f.name === 'tokenKey' && !su) continue
     const ft = fieldType(f)
+    let arg = body[key]
+    if (f.type === 'file') arg = takeUploads(arg, op, uploads)
+    else if (hasUpload(arg)) continue
     let next: unknown
     if (autogen) {
       if (!ft.autogenerate) continue
       next = `${typeof body[key] === 'string' ? (body[key] as string) : ''}${ft.autogenerate(f)}`
     } else if (op) {
       if (!ft.applyModifier) continue
-      next = ft.applyModifier(f, values[f.name], op, body[key])
+      next = ft.applyModifier(f, values[f.name], op, arg)
       if (next === undefined) continue
-    } else next = ft.prepareValue(f, body[key])
+    } else next = ft.prepareValue(f, arg)
     values[f.name] = next
     submitted.add(f.name)
   }
@@ -160,9 +193,28 @@ export async function saveRecord(
         ? fieldError('validation_nul_character', 'The NUL character is not allowed.')
         : fieldType(f).validateValue(f, values[f.name], { collection: c, isNew })
     if (err) errors.add([f.name], err)
+    else if (f.type === 'file' && submitted.has(f.name)) {
+      const fileErr = checkFiles(f, values[f.name], storedNames.get(f.name)!, uploads, !!deps.files)
+      if (fileErr) errors.add([f.name], fileErr)
+    }
   }
   await checkRelations(trx, deps, c, values, errors)
   errors.throwIfAny(message)
+  // New files are stored before the row is written (the owner removes them if the transaction
+  // fails); files no longer referenced go only after the commit.
+  for (const f of c.fields) {
+    if (f.type !== 'file' || !submitted.has(f.name)) continue
+    const now = fileList(values[f.name])
+    for (const name of now) {
+      const upload = uploads.get(name)
+      if (!upload || !deps.files) continue
+      const key = fileKey(c.id, String(values.id), name)
+      deps.fileChanges?.written.push(key)
+      await deps.files.put(key, createReadStream(upload.tempPath))
+    }
+    for (const old of storedNames.get(f.name)!)
+      if (!now.includes(old)) deps.fileChanges?.obsolete.push(fileKey(c.id, String(values.id), old))
+  }
   if (newId?.acrossAuth) await checkAuthIdUnique(trx, deps, c, newId.id, message)
 
   // Passwords are stored hashed; a new password or email rotates tokenKey (revoking old tokens).
@@ -395,6 +447,76 @@ async function checkRelations(
         ),
       )
   }
+}
+
+/** A file field's value as a list of names. */
+function fileList(v: unknown): string[] {
+  if (Array.isArray(v)) return v.map(String)
+  return typeof v === 'string' && v !== '' ? [v] : []
+}
+
+function hasUpload(v: unknown): boolean {
+  return v instanceof Upload || (Array.isArray(v) && v.some((x) => x instanceof Upload))
+}
+
+/**
+ * A file key's value with each upload replaced by its new normalized name (kept in `uploads`);
+ * uploads under a `field-` key are ignored (it removes names).
+ */
+function takeUploads(raw: unknown, op: string | undefined, uploads: Map<string, Upload>): unknown {
+  if (!hasUpload(raw)) return raw
+  const items = Array.isArray(raw) ? raw : [raw]
+  const out: unknown[] = []
+  for (const item of items) {
+    if (!(item instanceof Upload)) out.push(item)
+    else if (op !== '-') {
+      const name = normalizeFileName(item.originalName, item.head)
+      uploads.set(name, item)
+      out.push(name)
+    }
+  }
+  return out
+}
+
+/**
+ * A file field's new value (§10.4): every name is a stored one or a new upload
+ * (`validation_invalid_file`), each upload within `maxSize` (`validation_file_size_limit`) and, with
+ * `mimeTypes`, of an allowed type as its content shows (`validation_invalid_mime_type`).
+ */
+function checkFiles(
+  f: Field,
+  value: unknown,
+  stored: ReadonlySet<string>,
+  uploads: ReadonlyMap<string, Upload>,
+  canStore: boolean,
+): ReturnType<typeof fieldError> | undefined {
+  const maxSize = fileMaxSize(f)
+  const allowed = ((f.mimeTypes as string[] | null) ?? []).map((m) => m.toLowerCase())
+  for (const name of fileList(value)) {
+    const upload = uploads.get(name)
+    if (!upload) {
+      if (!stored.has(name))
+        return fieldError('validation_invalid_file', `Invalid file ${JSON.stringify(name)}.`)
+      continue
+    }
+    if (!canStore || !STORED_NAME.test(name))
+      return fieldError('validation_invalid_file', 'File uploads are not accepted here.')
+    if (upload.size > maxSize)
+      return fieldError(
+        'validation_file_size_limit',
+        `Failed to upload ${JSON.stringify(upload.originalName)} - the maximum allowed file size is ${maxSize} bytes.`,
+        { maxSize },
+      )
+    if (allowed.length > 0) {
+      const type = detectMimeType(upload.head)
+      if (!allowed.includes(type))
+        return fieldError(
+          'validation_invalid_mime_type',
+          `Failed to upload ${JSON.stringify(upload.originalName)} due to unsupported file type.`,
+        )
+    }
+  }
+  return undefined
 }
 
 /** Whether a string, or any string or key inside a JSON value, holds U+0000. */

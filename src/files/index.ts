@@ -1,0 +1,1 @@
+export { LocalFileStore } from './local-store.js'

@@ -1,0 +1,53 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { afterAll, describe, expect, it } from 'vitest'
+import { LocalFileStore } from './local-store.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'galley-store-'))
+const store = new LocalFileStore(join(dir, 'storage'))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+const text = async (s: Readable) => {
+  let out = ''
+  for await (const c of s) out += String(c)
+  return out
+}
+
+describe('LocalFileStore', () => {
+  it('puts, stats, reads ranges, lists and deletes', async () => {
+    await store.put('c1/r1/a.txt', Readable.from([Buffer.from('0123456789')]))
+    await store.put('c1/r1/b.txt', Readable.from([Buffer.from('b')]))
+    await store.put('c1/r2/c.txt', Readable.from([Buffer.from('c')]))
+    expect((await store.stat('c1/r1/a.txt'))?.size).toBe(10)
+    expect(await store.stat('c1/r1/none.txt')).toBeUndefined()
+    expect(await text(await store.open('c1/r1/a.txt', { start: 2, end: 4 }))).toBe('234')
+    expect(await store.list('c1/')).toEqual(['c1/r1/a.txt', 'c1/r1/b.txt', 'c1/r2/c.txt'])
+    await store.delete('c1/r1/a.txt')
+    await store.delete('c1/r1/a.txt')
+    expect(await store.list('c1/r1/')).toEqual(['c1/r1/b.txt'])
+    await store.deletePrefix('c1/r1/')
+    expect(await store.list('c1/')).toEqual(['c1/r2/c.txt'])
+    // no temporary file is left beside the stored ones
+    expect(readdirSync(join(dir, 'storage', 'c1', 'r2'))).toEqual(['c.txt'])
+  })
+
+  it.each([
+    '../x',
+    'c1/../../x',
+    'c1/r1/..',
+    'c1/./x',
+    '/etc/passwd',
+    'c1//x',
+    'c1\\..\\x',
+    'c1/r1/a\0b',
+    'c1/r1/a\nb',
+    '',
+  ])('refuses the key %j', async (key) => {
+    await expect(store.put(key, Readable.from([Buffer.from('x')]))).rejects.toThrow(/file key/)
+    await expect(store.stat(key)).rejects.toThrow(/file key/)
+    await expect(store.deletePrefix(key)).rejects.toThrow(/file key/)
+    expect(readdirSync(dir)).toEqual(['storage'])
+  })
+})
