@@ -273,17 +273,41 @@ export class AuthService {
     )
   }
 
+  /**
+   * A file token (§10.2) for the signed-in record: type `file`, signed with its tokenKey and the
+   * collection's fileToken secret, living fileToken.duration seconds.
+   */
+  async issueFileToken(actor: Actor): Promise<string> {
+    const c = actor.collection
+    return signToken(
+      { id: String(actor.record.id), collectionId: c.id, type: 'file' },
+      String(actor.record.tokenKey) + c.fileToken.secret,
+      c.fileToken.duration,
+    )
+  }
+
+  /** The record a file token (`?token=`) stands for; undefined for any invalid, expired or revoked one. */
+  async resolveFileToken(token: string | undefined): Promise<Actor | undefined> {
+    if (!token || token.length > MAX_TOKEN_LENGTH) return undefined
+    return this.#resolveToken(token, 'file')
+  }
+
   /** The actor a token stands for; undefined (a guest) for any invalid, expired or revoked token. */
   async resolveActor(header: string | undefined): Promise<Actor | undefined> {
     const token = bearerToken(header)
     if (!token) return undefined
+    return this.#resolveToken(token, 'auth')
+  }
+
+  async #resolveToken(token: string, type: 'auth' | 'file'): Promise<Actor | undefined> {
     const claims = peekClaims(token)
-    if (!claims || claims.type !== 'auth') return undefined
+    if (!claims || claims.type !== type) return undefined
     const c = this.#collections.find(claims.collectionId)
     if (!c || !isAuthCollection(c) || c.id !== claims.collectionId) return undefined
     const row = await this.findById(c, claims.id)
     if (!row) return undefined
-    const verified = await verifyToken(token, String(row.tokenKey) + c.authToken.secret, 'auth')
+    const secret = type === 'auth' ? c.authToken.secret : c.fileToken.secret
+    const verified = await verifyToken(token, String(row.tokenKey) + secret, type)
     if (!verified || verified.id !== row.id) return undefined
     return { collection: c, record: row, refreshable: verified.refreshable !== false }
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Database } from '../../db/index.js'
-import { isGalleyError, notFound } from '../../lib/index.js'
+import type { AuthService } from '../../auth/index.js'
+import { isGalleyError, notFound, unauthorized } from '../../lib/index.js'
 import {
   detectMimeType,
   fileKey,
@@ -89,13 +90,18 @@ function fieldHolding(
 /**
  * `GET /api/files/{collection}/{recordId}/{filename}` (§10.1): a current file of the record, 404
  * otherwise. Files of non-protected fields are public, as in PocketBase; a protected field's files
- * need the record's viewRule to hold for the requester (`@request.context = "protectedFile"`), else
- * 404. Types that are not plainly inert (SVG, HTML, XML, scripts, unknown binaries) are always an
+ * need a file token whose record the viewRule admits (viewable), else 404. Types that are not plainly inert (SVG, HTML, XML, scripts, unknown binaries) are always an
  * attachment; every file carries a sandboxing CSP and `nosniff`. ETag, conditional GET and single
  * byte ranges are supported.
  */
-export function fileRoutes(database: Database, records: RecordService) {
+export function fileRoutes(database: Database, records: RecordService, auth: AuthService) {
   return async (app: FastifyInstance): Promise<void> => {
+    // §10.2: a short-lived token for protected files, for any signed-in record.
+    app.post('/api/files/token', async (req) => {
+      if (!req.actor) throw unauthorized()
+      return { token: await auth.issueFileToken(req.actor) }
+    })
+
     app.get<{ Params: Params }>('/api/files/:c/:id/:name', async (req, reply) => {
       const store = records.fileStore
       const { id, name } = req.params
@@ -106,7 +112,7 @@ export function fileRoutes(database: Database, records: RecordService) {
       if (!row) throw notFound()
       const f = fieldHolding(database, c, row, name)
       if (!f) throw notFound()
-      if (f.protected && !(await viewable(records, c, id, req))) throw notFound()
+      if (f.protected && !(await viewable(records, auth, c, id, req))) throw notFound()
 
       const key = fileKey(c.id, String(row.id), name)
       const info = await store.stat(key)
@@ -170,15 +176,26 @@ async function send(
   return reply.send(size === 0 ? '' : await store.open(key))
 }
 
-/** Whether the record's viewRule holds for the requester; a locked rule or any refusal is false. */
+/**
+ * Whether a protected file may be served (§10.1): the requester is the record of the `?token=` file
+ * token alone (an Authorization header does not count, as in PocketBase) and the record's viewRule
+ * must hold for it with `@request.context = "protectedFile"`; a locked rule or any refusal is false.
+ */
 async function viewable(
   records: RecordService,
+  auth: AuthService,
   c: Collection,
   id: string,
   req: FastifyRequest,
 ): Promise<boolean> {
+  const token = (req.query as Record<string, unknown>).token
+  const actor = await auth.resolveFileToken(typeof token === 'string' ? token : undefined)
+  const request = {
+    ...requestContext(req, 'protectedFile'),
+    auth: actor ? { collection: actor.collection, record: actor.record } : undefined,
+  }
   try {
-    return (await records.find(c, id, 'viewRule', requestContext(req, 'protectedFile'))) !== undefined
+    return (await records.find(c, id, 'viewRule', request)) !== undefined
   } catch (err) {
     if (isGalleyError(err)) return false
     throw err
