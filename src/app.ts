@@ -13,6 +13,7 @@ import { openDatabase, runMigrations, systemTablesMigration, type Database } fro
 import { LocalFileStore } from './files/index.js'
 import { buildHttpServer } from './http/index.js'
 import { MailService } from './mail/index.js'
+import { RealtimeService } from './realtime/index.js'
 import { RecordService } from './records/index.js'
 import { ruleCompileError } from './rules/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
@@ -31,6 +32,7 @@ export interface Galley {
   readonly records: RecordService
   readonly superusers: SuperuserService
   readonly mail: MailService
+  readonly realtime: RealtimeService
   /** Builds the HTTP server (not listening). */
   http(): Promise<FastifyInstance>
   close(): Promise<void>
@@ -59,12 +61,15 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     await collections.start()
     await settings.start()
     const superusers = new SuperuserService(database, collections)
+    const realtime = new RealtimeService({ database, collections, logger: log })
     const records = new RecordService(
       database,
       collections,
       { hash: hashPassword, verify: verifyPassword },
       log,
+      realtime.committed,
     )
+    await realtime.start(records)
     // Record files live under <dir>/storage whichever database holds the records (§10.1).
     records.useFileStore(new LocalFileStore(join(config.dir, 'storage')))
     const mail = new MailService(settings, log)
@@ -81,6 +86,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       records,
       superusers,
       mail,
+      realtime,
       async http() {
         server ??= await buildHttpServer({
           database,
@@ -89,6 +95,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
           auth,
           records,
           mail,
+          realtime,
           logger: log,
           origins: config.origins,
           uploadDir: join(config.dir, 'upload_tmp'),
@@ -98,6 +105,8 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       async close() {
         // Stop accepting and drain in-flight requests first, then stop listeners, then the database.
         if (server) await server.close()
+        // the writes already committed are logged and delivered before the database closes
+        await realtime.stop()
         await auth.sweeper.stop()
         await auth.otp.idle()
         await mail.idle(MAIL_DRAIN_MS)

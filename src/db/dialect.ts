@@ -62,6 +62,8 @@ export interface GalleyDialect {
   columnDefinition(kind: ColumnKind, opts?: { primaryKey?: boolean }): string
   /** The DDL of the hidden insertion-order column, or undefined where the database has one (SQLite rowid). */
   rowIdColumnDefinition(): string | undefined
+  /** The type of an integer primary key the database numbers itself, never reusing a value (event ids). */
+  sequenceKeyDefinition(): string
   /** Double-quoted identifier; the name must already be validated by the schema. */
   quoteIdentifier(name: string): string
   /** Renders a validated literal (string, number, boolean or null) for DDL, where parameters are not allowed. */

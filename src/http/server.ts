@@ -3,6 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { AuthService } from '../auth/index.js'
 import type { Database } from '../db/index.js'
 import type { MailService } from '../mail/index.js'
+import type { RealtimeService } from '../realtime/index.js'
 import type { RecordService } from '../records/index.js'
 import { MAX_BODY_BYTES, notFound } from '../lib/index.js'
 import type { CollectionService } from '../schema/index.js'
@@ -23,6 +24,7 @@ import { otpRoutes } from './routes/otp.js'
 import { batchRoutes } from './routes/batch.js'
 import { collectionRoutes } from './routes/collections.js'
 import { healthRoutes } from './routes/health.js'
+import { realtimeRoutes } from './routes/realtime.js'
 import { recordRoutes } from './routes/records.js'
 import { fileRoutes } from './routes/files.js'
 import { recordUploads } from './uploads.js'
@@ -35,6 +37,7 @@ export interface HttpOptions {
   readonly auth: AuthService
   readonly records: RecordService
   readonly mail: MailService
+  readonly realtime: RealtimeService
   readonly logger: FastifyBaseLogger
   /** Allowed CORS origins; `['*']` (the default) allows any. */
   readonly origins?: readonly string[]
@@ -145,7 +148,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(healthRoutes)
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
-  await app.register(fileRoutes(opts.database, opts.records, opts.auth))
+  await app.register(fileRoutes(opts.database, opts.records))
   await app.register(authRoutes(opts.auth))
   await app.register(oauth2Routes(opts.auth))
   await app.register(authMailFlowRoutes(opts.auth))
@@ -153,5 +156,6 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(otpRoutes(opts.auth))
   await app.register(settingsRoutes(opts.settings))
   await app.register(batchRoutes(opts.database, opts.settings, opts.records, limiter))
+  await app.register(realtimeRoutes(opts.realtime))
   return app
 }

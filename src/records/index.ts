@@ -1,5 +1,10 @@
 export { recordToJSON, type RecordJSON, type RecordRow, type SerializeOptions } from './serialize.js'
-export { RecordService, type RecordOptions } from './record-service.js'
+export {
+  RecordService,
+  type CommittedListener,
+  type RecordChange,
+  type RecordOptions,
+} from './record-service.js'
 export type { PasswordHasher } from './record-write.js'
 export { isSuperuserRequest } from './request.js'
 export { MAX_CASCADE_DEPTH } from './record-delete.js'

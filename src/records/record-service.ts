@@ -38,7 +38,23 @@ export interface RecordOptions {
   readonly expand?: string | undefined
   /** Run inside this transaction (batch, §12) instead of the service's own. */
   readonly executor?: Executor | undefined
+  /**
+   * With `executor`: where writes put their changes, for the transaction's owner to pass to
+   * `announce` once it commits (a write inside someone else's transaction cannot know when, or
+   * whether, that happens). Without it such writes announce nothing.
+   */
+  readonly changes?: RecordChange[] | undefined
 }
+
+/** One committed write: the stored row after a create or update, the row as it was before a delete. */
+export interface RecordChange {
+  readonly collection: Collection
+  readonly action: 'create' | 'update' | 'delete'
+  readonly row: RecordRow
+}
+
+/** Told of every committed write, after its commit, in commit order (realtime). */
+export type CommittedListener = (changes: readonly RecordChange[]) => void
 
 /**
  * The records service (§3): list, view, create, update and delete, every one through the rules of
@@ -51,17 +67,40 @@ export class RecordService {
   readonly #logger: Logger
   readonly #byIdQueries = new WeakMap<Collection, CompiledQuery>()
   #files: FileStore | undefined
+  readonly #onCommitted: CommittedListener | undefined
 
   constructor(
     database: Database,
     collections: CollectionService,
     passwords: PasswordHasher,
     logger: Logger = silentLogger,
+    onCommitted?: CommittedListener,
   ) {
     this.#database = database
     this.#collections = collections
     this.#passwords = passwords
     this.#logger = logger
+    this.#onCommitted = onCommitted
+  }
+
+  /**
+   * Passes committed changes to the listener. Called by the service for its own transactions, and
+   * by the owner of a transaction given as `executor` (batch) with its `changes` after the commit.
+   */
+  announce(changes: readonly RecordChange[]): void {
+    if (changes.length === 0 || !this.#onCommitted) return
+    try {
+      this.#onCommitted(changes)
+    } catch (err) {
+      // the write is committed: a failing listener must not turn it into an error response
+      this.#logger.error({ err }, 'record change listener failed')
+    }
+  }
+
+  /** A write's change: announced now when the service committed it, else left to the owner. */
+  #changed(change: RecordChange, opts: RecordOptions): void {
+    if (!opts.executor) this.announce([change])
+    else opts.changes?.push(change)
   }
 
   /** Record files are kept in `store` (§10); without one, uploads are refused. */
@@ -337,6 +376,7 @@ export class RecordService {
         ? save(this.#database.db, files)
         : this.#database.transaction((trx) => save(trx, files), opts.executor),
     )
+    this.#changed({ collection: c, action: 'create', row }, opts)
     return this.#saved(c, row, request, opts, plan)
   }
 
@@ -366,6 +406,7 @@ export class RecordService {
         return saveRecord(trx, this.#deps(request, files), c, stored, body as Json)
       }, opts.executor),
     )
+    this.#changed({ collection: c, action: 'update', row }, opts)
     return this.#saved(c, row, request, opts, plan)
   }
 
@@ -386,12 +427,14 @@ export class RecordService {
 
   async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
-    await this.#withFiles(opts, (files) =>
+    const row = await this.#withFiles(opts, (files) =>
       this.#database.transaction(async (trx) => {
-        const row = await this.find(c, id, 'deleteRule', request, trx)
-        if (!row) throw notFound()
-        await deleteRecord(trx, this.#database, this.#collections, c, row, 0, new Set(), files)
+        const found = await this.find(c, id, 'deleteRule', request, trx)
+        if (!found) throw notFound()
+        await deleteRecord(trx, this.#database, this.#collections, c, found, 0, new Set(), files)
+        return found
       }, opts.executor),
     )
+    this.#changed({ collection: c, action: 'delete', row }, opts)
   }
 }

@@ -59,6 +59,8 @@ export const postgresDialect: GalleyDialect = {
   // PostgreSQL has no implicit insertion order; `_rowid_` gives `@rowid` sorting the same meaning as on SQLite.
   rowIdColumnDefinition: () => `"_rowid_" BIGINT GENERATED ALWAYS AS IDENTITY`,
 
+  sequenceKeyDefinition: () => 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+
   quoteIdentifier: quoteDouble,
 
   literal: renderLiteral,

@@ -22,6 +22,9 @@ export const sqliteDialect: GalleyDialect = {
   // SQLite tables already have an insertion-ordered `_rowid_`.
   rowIdColumnDefinition: () => undefined,
 
+  // AUTOINCREMENT: without it SQLite reuses the largest id once that row is deleted
+  sequenceKeyDefinition: () => 'INTEGER PRIMARY KEY AUTOINCREMENT',
+
   quoteIdentifier: quoteDouble,
 
   literal: renderLiteral,

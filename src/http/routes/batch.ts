@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Database, Executor } from '../../db/index.js'
 import { badRequest, forbidden, type ErrorData, type FieldError } from '../../lib/index.js'
-import type { RecordService } from '../../records/index.js'
+import type { RecordChange, RecordService } from '../../records/index.js'
 import type { RequestContext } from '../../rules/index.js'
 import type { SettingsService } from '../../settings/index.js'
 import { AbortQueriesPlugin } from '../abort-queries.js'
@@ -74,13 +74,18 @@ export function batchRoutes(
     }
   }
 
-  async function runItem(r: BatchRequestInput, parent: RequestContext, executor: Executor) {
+  async function runItem(
+    r: BatchRequestInput,
+    parent: RequestContext,
+    executor: Executor,
+    changes: RecordChange[],
+  ) {
     const action = matchBatchAction(r.method, r.url)
     if (!action) throw badRequest()
     const fields = action.query.get('fields')
     const tree = fields === null ? undefined : parseFields(fields)
     const c = records.collection(action.collection)
-    const opts = { executor, expand: first(action.query, 'expand') }
+    const opts = { executor, changes, expand: first(action.query, 'expand') }
     const pick = (record: unknown) => (tree ? pickFields(record, tree) : record)
     switch (action.kind) {
       case 'upsert': {
@@ -118,8 +123,9 @@ export function batchRoutes(
       if (!reply.raw.writableFinished) controller.abort(new BatchAborted('batch request interrupted'))
     }
     reply.raw.on('close', onClose)
+    const changes: RecordChange[] = []
     try {
-      return await database.transaction(async (trx) => {
+      const committed = await database.transaction(async (trx) => {
         const timer = setTimeout(
           () => controller.abort(new BatchAborted('batch transaction timeout')),
           timeoutMs,
@@ -130,7 +136,7 @@ export function batchRoutes(
           for (const [i, r] of requests.entries()) {
             controller.signal.throwIfAborted()
             try {
-              results.push(await runItem(r, parent, executor))
+              results.push(await runItem(r, parent, executor, changes))
             } catch (err) {
               if (controller.signal.aborted) throw controller.signal.reason
               throw new BatchItemFailed(i, err)
@@ -143,6 +149,9 @@ export function batchRoutes(
           clearTimeout(timer)
         }
       })
+      // only now, and only when it committed: a rolled-back batch announces nothing
+      records.announce(changes)
+      return committed
     } finally {
       reply.raw.off('close', onClose)
     }

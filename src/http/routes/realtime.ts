@@ -1,0 +1,173 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import {
+  parseSubscription,
+  readSubscriptionRequest,
+  type RealtimeClient,
+  type RealtimeService,
+  type Subscription,
+} from '../../realtime/index.js'
+import { clientKey } from '../client-ip.js'
+import { parseFields, pickFields, type FieldsNode } from '../fields-picker.js'
+
+/** A comment line this often keeps proxies from closing a quiet stream (not a message: no idle reset). */
+export const SSE_HEARTBEAT_MS = 30_000
+/** The stream ends after this long without a delivered message (PocketBase: 5 minutes). */
+export const SSE_IDLE_TIMEOUT_MS = 5 * 60_000
+/** The stream ends after this long whatever happens (PocketBase v0.38.2: 30 minutes). */
+export const SSE_MAX_LIFETIME_MS = 30 * 60_000
+/** Bytes a client may leave unread; past this it is dropped (a client that stopped reading). */
+export const SSE_MAX_BUFFERED_BYTES = 1024 * 1024
+
+export interface SseTimings {
+  readonly heartbeatMs?: number
+  readonly idleTimeoutMs?: number
+  readonly maxLifetimeMs?: number
+  readonly maxBufferedBytes?: number
+}
+
+/** What the stream writes to: a response, or a test's stand-in. */
+export interface SseSink {
+  write(chunk: string): boolean
+  readonly writableLength: number
+  end(): void
+  destroy(): void
+}
+
+/**
+ * One SSE stream in PocketBase's framing (§9.1): every message is `id:<clientId>`, `event:<name>`,
+ * `data:<json>`. Closes itself on idle, at its maximum lifetime and when the client stops reading.
+ */
+export class SseStream {
+  readonly #sink: SseSink
+  readonly #clientId: string
+  readonly #timings: Required<SseTimings>
+  readonly #onClose: (reason: string) => void
+  readonly #heartbeat: ReturnType<typeof setInterval>
+  readonly #lifetime: ReturnType<typeof setTimeout>
+  #idle: ReturnType<typeof setTimeout> | undefined
+  #closed = false
+
+  constructor(sink: SseSink, clientId: string, timings: SseTimings, onClose: (reason: string) => void) {
+    this.#sink = sink
+    this.#clientId = clientId
+    this.#timings = {
+      heartbeatMs: timings.heartbeatMs ?? SSE_HEARTBEAT_MS,
+      idleTimeoutMs: timings.idleTimeoutMs ?? SSE_IDLE_TIMEOUT_MS,
+      maxLifetimeMs: timings.maxLifetimeMs ?? SSE_MAX_LIFETIME_MS,
+      maxBufferedBytes: timings.maxBufferedBytes ?? SSE_MAX_BUFFERED_BYTES,
+    }
+    this.#onClose = onClose
+    this.#heartbeat = setInterval(() => this.#write(':\n\n'), this.#timings.heartbeatMs)
+    this.#heartbeat.unref()
+    this.#lifetime = setTimeout(() => this.close('max lifetime'), this.#timings.maxLifetimeMs)
+    this.#lifetime.unref()
+  }
+
+  get closed(): boolean {
+    return this.#closed
+  }
+
+  /** Sends one message; false when the stream is closed (or just got closed as a slow reader). */
+  send(event: string, data: unknown): boolean {
+    if (this.#closed) return false
+    if (this.#idle) clearTimeout(this.#idle)
+    this.#idle = setTimeout(() => this.close('idle'), this.#timings.idleTimeoutMs)
+    this.#idle.unref()
+    return this.#write(`id:${this.#clientId}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`)
+  }
+
+  #write(frame: string): boolean {
+    if (this.#closed) return false
+    this.#sink.write(frame)
+    if (this.#sink.writableLength > this.#timings.maxBufferedBytes) {
+      // it stopped reading: whatever is buffered is abandoned with the connection
+      this.#finish('send buffer full')
+      this.#sink.destroy()
+      return false
+    }
+    return true
+  }
+
+  /** Ends the stream (idle, lifetime, shutdown); the client may reconnect. */
+  close(reason: string): void {
+    if (this.#closed) return
+    this.#finish(reason)
+    this.#sink.end()
+  }
+
+  /** The connection went away. */
+  gone(): void {
+    if (!this.#closed) this.#finish('disconnected')
+  }
+
+  #finish(reason: string) {
+    this.#closed = true
+    clearInterval(this.#heartbeat)
+    clearTimeout(this.#lifetime)
+    if (this.#idle) clearTimeout(this.#idle)
+    this.#onClose(reason)
+  }
+}
+
+/** The fields tree of a subscription's `fields` option, parsed once (a 400 when invalid). */
+const fieldTrees = new WeakMap<Subscription, FieldsNode | undefined>()
+
+function pickRecord(sub: Subscription, record: unknown): unknown {
+  if (!sub.query.fields) return record
+  if (!fieldTrees.has(sub)) fieldTrees.set(sub, parseFields(sub.query.fields))
+  const tree = fieldTrees.get(sub)
+  return tree ? pickFields(record, tree) : record
+}
+
+/** Realtime over Server-Sent Events in PocketBase's protocol (§9): connect, then set subscriptions. */
+export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = {}) {
+  return async (app: FastifyInstance): Promise<void> => {
+    const streams = new Set<SseStream>()
+    // Open streams never finish on their own: shutdown ends them so the server can close.
+    app.addHook('preClose', async () => {
+      for (const s of streams) s.close('shutdown')
+    })
+
+    app.get('/api/realtime', async (req: FastifyRequest, reply: FastifyReply) => {
+      // before the response starts: past the per-address limit this is an ordinary 429
+      const client: RealtimeClient = realtime.connect(req.clientIp, clientKey(req.clientIp), (sub, data) => {
+        // deliveries start after a subscription request, long after `s` below exists
+        s.send(sub.topic, { action: data.action, record: pickRecord(sub, data.record) })
+      })
+      reply.hijack()
+      const res = reply.raw
+      res.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        // a stream ended by the server (idle, shutdown) takes its connection with it
+        connection: 'close',
+      })
+      const s = new SseStream(res, client.id, timings, (reason) => {
+        streams.delete(s)
+        realtime.disconnect(client)
+        req.log.debug({ clientId: client.id, reason }, 'realtime client closed')
+      })
+      streams.add(s)
+      res.on('close', () => {
+        s.gone()
+        // the stream owned its connection (`connection: close`): never leave it to the server to find
+        req.raw.socket.destroy()
+      })
+      s.send('PB_CONNECT', { clientId: client.id })
+    })
+
+    app.post('/api/realtime', async (req: FastifyRequest, reply: FastifyReply) => {
+      const { clientId, topics } = readSubscriptionRequest(req.body)
+      // an invalid `fields` option is the request's 400, not a failure at every delivery
+      topics.forEach((t, i) => {
+        const fields = parseSubscription(t, i).query.fields
+        if (fields) parseFields(fields)
+      })
+      const auth = req.actor ? { collection: req.actor.collection, record: req.actor.record } : undefined
+      realtime.setSubscriptions(clientId, req.clientIp, auth, topics)
+      return reply.status(204).send()
+    })
+  }
+}

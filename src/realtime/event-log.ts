@@ -1,0 +1,174 @@
+import { sql } from 'kysely'
+import type { Database } from '../db/index.js'
+import type { Logger } from '../lib/index.js'
+
+/** The event log: an internal table of the auxiliary store (`auxiliary.db`; on PostgreSQL the main database). */
+export const EVENT_LOG_TABLE = '_realtimeEvents'
+/** Events older than this are pruned (the issue's default: 10 minutes). */
+export const EVENT_RETENTION_MS = 10 * 60 * 1000
+/** At most this many events are kept, whatever their age. */
+export const EVENT_RETENTION_COUNT = 100_000
+/** How often the log is pruned. */
+export const EVENT_PRUNE_INTERVAL_MS = 30_000
+/** One prune run deletes at most this many events (a bounded statement), then waits for the next. */
+export const EVENT_PRUNE_BATCH = 20_000
+
+export type EventAction = 'create' | 'update' | 'delete'
+
+/** What a committed write appends: the collection's id and the stored row's JSON image. */
+export interface EventInput {
+  readonly collectionId: string
+  readonly action: EventAction
+  readonly record: Readonly<Record<string, unknown>>
+}
+
+/** One logged event; `id` grows with every append and orders events in commit order. */
+export interface LoggedEvent extends EventInput {
+  readonly id: number
+}
+
+export interface EventLogOptions {
+  readonly retentionMs?: number
+  readonly retentionCount?: number
+  readonly pruneIntervalMs?: number
+}
+
+/**
+ * The append-only realtime event log. Ids come from the table's own sequence (SQLite
+ * AUTOINCREMENT, PostgreSQL identity), are never reused and become visible in increasing order, so
+ * a reader that remembers the last id it saw (a reconnecting client, another instance woken by a
+ * NOTIFY of the new id) reads exactly what it missed with `read(lastId)`.
+ */
+export class EventLog {
+  readonly #database: Database
+  readonly #logger: Logger
+  readonly #retentionMs: number
+  readonly #retentionCount: number
+  readonly #pruneIntervalMs: number
+  #timer: ReturnType<typeof setInterval> | undefined
+  #pruning: Promise<void> = Promise.resolve()
+
+  constructor(database: Database, logger: Logger, options: EventLogOptions = {}) {
+    this.#database = database
+    this.#logger = logger
+    this.#retentionMs = options.retentionMs ?? EVENT_RETENTION_MS
+    this.#retentionCount = options.retentionCount ?? EVENT_RETENTION_COUNT
+    this.#pruneIntervalMs = options.pruneIntervalMs ?? EVENT_PRUNE_INTERVAL_MS
+  }
+
+  /** Creates the table when missing (the auxiliary store has no migrations) and starts pruning. */
+  async start(): Promise<void> {
+    const { aux, dialect } = this.#database
+    try {
+      await aux.schema
+        .createTable(EVENT_LOG_TABLE)
+        .ifNotExists()
+        .addColumn('id', sql.raw(dialect.sequenceKeyDefinition()))
+        .addColumn('collectionRef', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addColumn('created', 'bigint', (c) => c.notNull())
+        .execute()
+      await aux.schema
+        .createIndex('idx__realtimeEvents_created')
+        .ifNotExists()
+        .on(EVENT_LOG_TABLE)
+        .column('created')
+        .execute()
+    } catch (err) {
+      // two PostgreSQL instances racing on CREATE … IF NOT EXISTS: the table exists either way
+      if (!(await dialect.tableExists(aux, EVENT_LOG_TABLE))) throw err
+    }
+    this.#timer = setInterval(() => {
+      this.#pruning = this.prune().then(
+        () => undefined,
+        (err: unknown) => this.#logger.warn({ err }, 'realtime event log: prune failed'),
+      )
+    }, this.#pruneIntervalMs)
+    this.#timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#pruning
+  }
+
+  /** Appends `events` in order in one transaction; returns them with their ids. */
+  async append(events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
+    // One append at a time per instance (the hub's queue), so ids commit in order here. Several
+    // instances on one PostgreSQL database will also need a lock held to the commit (see docs).
+    return this.#database.aux.transaction().execute(async (trx) => {
+      const out: LoggedEvent[] = []
+      for (const e of events) {
+        const row = await trx
+          .insertInto(EVENT_LOG_TABLE)
+          .values({
+            collectionRef: e.collectionId,
+            action: e.action,
+            record: JSON.stringify(e.record),
+            created: now,
+          })
+          .returning('id')
+          .executeTakeFirstOrThrow()
+        out.push({ ...e, id: Number((row as { id: number | string }).id) })
+      }
+      return out
+    })
+  }
+
+  /** The events after `afterId`, oldest first, at most `limit` (for resume and other instances). */
+  async read(afterId: number, limit: number): Promise<LoggedEvent[]> {
+    const rows = await this.#database.aux
+      .selectFrom(EVENT_LOG_TABLE)
+      .select(['id', 'collectionRef', 'action', 'record'])
+      .where('id', '>', afterId)
+      .orderBy('id')
+      .limit(limit)
+      .execute()
+    return rows.map((r) => {
+      const row = r as { id: number | string; collectionRef: string; action: EventAction; record: string }
+      return {
+        id: Number(row.id),
+        collectionId: row.collectionRef,
+        action: row.action,
+        record: JSON.parse(row.record) as Record<string, unknown>,
+      }
+    })
+  }
+
+  /**
+   * Deletes events older than the retention time or beyond the retention count, oldest first and
+   * at most EVENT_PRUNE_BATCH per run.
+   */
+  async prune(now = Date.now()): Promise<number> {
+    const aux = this.#database.aux
+    const bounds = await aux
+      .selectFrom(EVENT_LOG_TABLE)
+      .select((eb) => [eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')])
+      .executeTakeFirst()
+    if (!bounds || bounds.lo === null || bounds.hi === null) return 0
+    const lo = Number(bounds.lo)
+    const hi = Number(bounds.hi)
+    const old = await aux
+      .selectFrom(EVENT_LOG_TABLE)
+      .select((eb) => eb.fn.max('id').as('id'))
+      .where('created', '<', now - this.#retentionMs)
+      .executeTakeFirst()
+    const cutoff = Math.min(
+      Math.max(old?.id === null || old?.id === undefined ? 0 : Number(old.id), hi - this.#retentionCount),
+      lo - 1 + EVENT_PRUNE_BATCH,
+    )
+    if (cutoff < lo) return 0
+    const result = await aux.deleteFrom(EVENT_LOG_TABLE).where('id', '<=', cutoff).executeTakeFirst()
+    return Number(result.numDeletedRows)
+  }
+
+  /** The newest id, 0 when the log is empty. */
+  async lastId(): Promise<number> {
+    const r = await sql<{
+      id: number | string | null
+    }>`SELECT max(id) AS id FROM ${sql.table(EVENT_LOG_TABLE)}`.execute(this.#database.aux)
+    return Number(r.rows[0]?.id ?? 0)
+  }
+}

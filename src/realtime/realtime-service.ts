@@ -1,0 +1,302 @@
+import { sql } from 'kysely'
+import type { Database, Executor } from '../db/index.js'
+import {
+  GalleyError,
+  badRequest,
+  forbidden,
+  isGalleyError,
+  notFound,
+  randomString,
+  type Logger,
+} from '../lib/index.js'
+import type { RecordChange, RecordJSON, RecordService } from '../records/index.js'
+import type { RequestContext } from '../rules/index.js'
+import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
+import { EventLog, type EventLogOptions, type LoggedEvent } from './event-log.js'
+import { parseSubscription, type Subscription } from './subscriptions.js'
+
+/** Realtime connections one client address may hold at once. */
+export const MAX_CONNECTIONS_PER_IP = 100
+/** Characters of a client id (PocketBase: 40 random alphanumerics). */
+export const CLIENT_ID_LENGTH = 40
+/**
+ * Committed changes waiting to be logged and delivered. Past this (the database far slower than
+ * the writes) new changes are dropped with an error in the log rather than filling the memory.
+ */
+export const MAX_PENDING_CHANGES = 10_000
+
+/** Ids that can be written inside a filter string literal unchanged. */
+const FILTER_SAFE_ID = /^[^"'\\]*$/
+
+export type Auth = RequestContext['auth']
+
+/** What the transport does with a client: deliver one event to one of its subscriptions. */
+export type Deliver = (subscription: Subscription, data: { action: string; record: RecordJSON }) => void
+
+/** A connected client: its address, auth (set by its subscription requests) and subscriptions. */
+export interface RealtimeClient {
+  readonly id: string
+  readonly ip: string
+  readonly ipKey: string
+  auth: Auth
+  subscriptions: Subscription[]
+  readonly deliver: Deliver
+}
+
+export interface RealtimeOptions {
+  readonly database: Database
+  readonly collections: CollectionService
+  readonly logger: Logger
+  readonly log?: EventLogOptions
+  readonly maxConnectionsPerIp?: number
+}
+
+const authKey = (auth: Auth) => (auth ? `${auth.collection.id}/${String(auth.record.id)}` : '')
+
+class Rollback extends Error {}
+
+/**
+ * The subscription core (§9): committed record changes become logged events, which are delivered
+ * to each subscribed client that may see the record, as the records service shows it to that client.
+ */
+export class RealtimeService {
+  readonly log: EventLog
+  readonly #database: Database
+  readonly #collections: CollectionService
+  readonly #logger: Logger
+  readonly #maxPerIp: number
+  readonly #clients = new Map<string, RealtimeClient>()
+  readonly #perIp = new Map<string, number>()
+  #records: RecordService | undefined
+  #queue: Promise<void> = Promise.resolve()
+  #pending = 0
+
+  constructor(options: RealtimeOptions) {
+    this.#database = options.database
+    this.#collections = options.collections
+    this.#logger = options.logger
+    this.#maxPerIp = options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP
+    this.log = new EventLog(options.database, options.logger, options.log)
+  }
+
+  /** The records service whose read path serializes deliveries (it is built after this service). */
+  async start(records: RecordService): Promise<void> {
+    this.#records = records
+    await this.log.start()
+  }
+
+  /** Waits for the changes already committed to be logged and delivered, then stops pruning. */
+  async stop(): Promise<void> {
+    await this.#queue
+    await this.log.stop()
+  }
+
+  /** The records service's commit listener: queues the changes, in commit order. */
+  readonly committed = (changes: readonly RecordChange[]): void => {
+    if (this.#pending + changes.length > MAX_PENDING_CHANGES) {
+      this.#logger.error({ dropped: changes.length }, 'realtime: too many pending events, dropping')
+      return
+    }
+    this.#pending += changes.length
+    this.#queue = this.#queue.then(async () => {
+      try {
+        await this.#process(changes)
+      } catch (err) {
+        this.#logger.error({ err }, 'realtime: delivery failed')
+      } finally {
+        this.#pending -= changes.length
+      }
+    })
+  }
+
+  /** Registers a new connection; 429 past the connections allowed to its address. */
+  connect(ip: string, ipKey: string, deliver: Deliver): RealtimeClient {
+    const n = this.#perIp.get(ipKey) ?? 0
+    if (n >= this.#maxPerIp) throw new GalleyError('RATE_LIMITED')
+    this.#perIp.set(ipKey, n + 1)
+    const client: RealtimeClient = {
+      id: randomString(CLIENT_ID_LENGTH),
+      ip,
+      ipKey,
+      auth: undefined,
+      subscriptions: [],
+      deliver,
+    }
+    this.#clients.set(client.id, client)
+    return client
+  }
+
+  disconnect(client: RealtimeClient): void {
+    if (this.#clients.get(client.id) !== client) return
+    this.#clients.delete(client.id)
+    const n = (this.#perIp.get(client.ipKey) ?? 1) - 1
+    if (n > 0) this.#perIp.set(client.ipKey, n)
+    else this.#perIp.delete(client.ipKey)
+  }
+
+  get clientCount(): number {
+    return this.#clients.size
+  }
+
+  /**
+   * `POST /api/realtime` (§9.2): replaces the client's subscriptions. The request must come from
+   * the address that connected, and may only set the auth of a guest client or keep the same one
+   * (PocketBase v0.38.2): another connection cannot take over or re-auth someone else's client.
+   */
+  setSubscriptions(clientId: string, ip: string, auth: Auth, topics: readonly string[]): void {
+    const client = this.#clients.get(clientId)
+    if (!client) throw notFound('Missing or invalid client id.')
+    if (client.ip !== ip) throw badRequest('Invalid realtime client.')
+    const previous = authKey(client.auth)
+    if (previous !== '' && previous !== authKey(auth))
+      throw forbidden("The current and the previous request authorization don't match.")
+    const subscriptions = new Map<string, Subscription>()
+    topics.forEach((t, i) => subscriptions.set(t, parseSubscription(t, i)))
+    client.auth = auth
+    client.subscriptions = [...subscriptions.values()]
+  }
+
+  async #process(changes: readonly RecordChange[]): Promise<void> {
+    const events = await this.log.append(
+      changes.map((ch) => ({
+        collectionId: ch.collection.id,
+        action: ch.action,
+        record: this.#image(ch.collection, ch.row),
+      })),
+    )
+    for (const e of events) await this.deliver(e)
+  }
+
+  /** The stored row in its JSON form (every field, hidden ones too: the log is internal). */
+  #image(c: Collection, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const f of c.fields) out[f.name] = this.#database.dialect.decode(columnKind(f), row[f.name])
+    return out
+  }
+
+  /**
+   * Delivers one logged event to every subscription it matches whose client may see the record.
+   * Subscriptions sharing auth and options read the record once, through the records service.
+   */
+  async deliver(e: LoggedEvent): Promise<void> {
+    const c = this.#collections.find(e.collectionId)
+    if (!c || c.type === 'view' || this.#clients.size === 0) return
+    const id = String(e.record.id)
+    const groups = new Map<
+      string,
+      { auth: Auth; sub: Subscription; members: [RealtimeClient, Subscription][] }
+    >()
+    for (const client of this.#clients.values()) {
+      for (const sub of client.subscriptions) {
+        if (sub.collection !== c.name && sub.collection !== c.id) continue
+        if (sub.recordId !== undefined && sub.recordId !== id) continue
+        const key = `${authKey(client.auth)}\n${sub.groupKey}`
+        const g = groups.get(key)
+        if (g) g.members.push([client, sub])
+        else groups.set(key, { auth: client.auth, sub, members: [[client, sub]] })
+      }
+    }
+    if (groups.size === 0) return
+    const seen = new Map<string, RecordJSON>()
+    const readAll = async (ex?: Executor) => {
+      for (const [key, g] of groups) {
+        const record = await this.#read(c, id, g.auth, g.sub, ex)
+        if (record) seen.set(key, record)
+      }
+    }
+    if (e.action === 'delete') {
+      if (!(await this.#asStored(c, e.record, readAll))) return
+    } else await readAll()
+    for (const [key, record] of seen) {
+      for (const [client, sub] of groups.get(key)?.members ?? []) {
+        // a client that disconnected while the record was read is gone from the map
+        if (this.#clients.get(client.id) === client) client.deliver(sub, { action: e.action, record })
+      }
+    }
+  }
+
+  /**
+   * Runs `fn` in a transaction that holds the deleted row again, then rolls it back: a delete event
+   * is checked and serialized against the record as it was, by the same read path as any other
+   * (the rule sees the row PocketBase checks before deleting). False when the row cannot be put
+   * back (its unique values taken since): the event is then delivered to nobody.
+   */
+  async #asStored(
+    c: Collection,
+    image: Readonly<Record<string, unknown>>,
+    fn: (ex: Executor) => Promise<void>,
+  ) {
+    const d = this.#database.dialect
+    let done = false
+    try {
+      await this.#database.transaction(async (trx) => {
+        const values: Record<string, unknown> = {}
+        for (const f of c.fields) if (f.name in image) values[f.name] = d.encode(columnKind(f), image[f.name])
+        await trx.insertInto(c.name).values(values).execute()
+        await fn(trx)
+        done = true
+        throw new Rollback()
+      })
+    } catch (err) {
+      if (!(err instanceof Rollback)) {
+        this.#logger.warn(
+          { err, collection: c.name },
+          'realtime: deleted record not checkable, event not delivered',
+        )
+        return false
+      }
+    }
+    return done
+  }
+
+  /**
+   * The record as the subscriber would get it over REST (view for `collection/ID`, a one-record
+   * list for the collection), or undefined when it may not see it. Errors skip only this reader.
+   */
+  async #read(c: Collection, id: string, auth: Auth, sub: Subscription, ex?: Executor) {
+    const records = this.#records
+    if (!records) return undefined
+    const request: RequestContext = {
+      auth,
+      method: 'GET',
+      headers: sub.headers,
+      query: sub.query,
+      body: {},
+      context: 'realtime',
+    }
+    const opts = { expand: sub.query.expand, executor: ex }
+    const filter = sub.query.filter ?? ''
+    const read = async (): Promise<RecordJSON | undefined> => {
+      let record: RecordJSON | undefined
+      if (sub.recordId !== undefined) {
+        record = await records.view(c, id, request, opts)
+        // PocketBase checks the filter option too; here it goes through the list path as well
+        if (filter === '') return record
+      }
+      if (!FILTER_SAFE_ID.test(id)) return undefined
+      const text = filter === '' ? `id = "${id}"` : `id = "${id}" && (${filter})`
+      const page = await records.list(
+        c,
+        { page: 1, perPage: 1, sort: '', filter: text, skipTotal: true },
+        request,
+        opts,
+      )
+      return page.items[0] === undefined ? undefined : (record ?? page.items[0])
+    }
+    // inside the rollback transaction a failed statement would end it on PostgreSQL: one savepoint per read
+    if (ex) await sql`SAVEPOINT realtime_read`.execute(ex)
+    try {
+      const record = await read()
+      if (ex) await sql`RELEASE SAVEPOINT realtime_read`.execute(ex)
+      return record
+    } catch (err) {
+      if (ex) await sql`ROLLBACK TO SAVEPOINT realtime_read`.execute(ex)
+      if (!isGalleyError(err) || err.status >= 500)
+        this.#logger.warn(
+          { err, collection: c.name, topic: sub.topic },
+          'realtime: access check failed for a subscriber',
+        )
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,397 @@
+/**
+ * Realtime over SSE (pocketbase-api.md §9, issue 5 first slice) with the official `pocketbase` SDK
+ * in Node (EventSource from the `eventsource` package) and a raw stream reader for the wire, on
+ * SQLite and PostgreSQL: events only after commit, the subscriber's rules and REST's projection on
+ * every delivery, the protocol's errors and limits, and shutdown with streams open.
+ */
+import { EventSource } from 'eventsource'
+import type PocketBase from 'pocketbase'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { SseStream, SSE_MAX_BUFFERED_BYTES } from '../src/http/routes/realtime.js'
+import {
+  MAX_CONNECTIONS_PER_IP,
+  MAX_SUBSCRIPTIONS_PER_CLIENT,
+  MAX_TOPIC_LENGTH,
+} from '../src/realtime/index.js'
+import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
+import { call } from './helpers/rest.js'
+
+;(globalThis as { EventSource?: unknown }).EventSource = EventSource
+
+const CANARY = 'canary-7f3e-never-sent'
+const PASSWORD = 'a long password 123'
+
+type Msg = { action: string; record: Record<string, unknown> }
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function until(check: () => boolean, what: string, ms = 5000) {
+  const end = Date.now() + ms
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await sleep(20)
+  }
+}
+
+/** A raw SSE connection: every frame as received, parsed into its fields. */
+async function rawStream(base: string) {
+  const ac = new AbortController()
+  const res = await fetch(`${base}/api/realtime`, { signal: ac.signal })
+  const frames: { id?: string; event?: string; data?: string; raw: string }[] = []
+  let ended = false
+  const done = (async () => {
+    const decoder = new TextDecoder()
+    let buf = ''
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buf += decoder.decode(chunk, { stream: true })
+        let i
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const raw = buf.slice(0, i)
+          buf = buf.slice(i + 2)
+          const f: (typeof frames)[number] = { raw }
+          for (const line of raw.split('\n')) {
+            const c = line.indexOf(':')
+            const k = line.slice(0, c)
+            if (k === 'id' || k === 'event' || k === 'data') f[k] = line.slice(c + 1)
+          }
+          frames.push(f)
+        }
+      }
+    } catch {
+      // aborted
+    }
+    ended = true
+  })()
+  await until(() => frames.length > 0, 'PB_CONNECT')
+  return {
+    res,
+    frames,
+    clientId: frames[0]?.id ?? '',
+    get ended() {
+      return ended
+    },
+    done,
+    close: () => ac.abort(),
+  }
+}
+
+for (const { kind, skip } of DB_KINDS) {
+  describe.skipIf(skip)(`realtime SSE (${kind})`, () => {
+    let store: TestStore
+    let g: RunningGalley
+    let su: PocketBase
+    let alice: PocketBase
+    let bob: PocketBase
+    let guest: PocketBase
+    let aliceId = ''
+    let authorId = ''
+    const opened: PocketBase[] = []
+    const frames: string[] = []
+
+    const signIn = async (email: string) => {
+      const pb = g.sdk()
+      await pb.collection('users').authWithPassword(email, PASSWORD)
+      opened.push(pb)
+      return pb
+    }
+    /** Every message a subscription receives, also kept for the canary scan. */
+    const collect = (into: Msg[]) => (m: Msg) => {
+      frames.push(JSON.stringify(m))
+      into.push(m)
+    }
+
+    beforeAll(async () => {
+      store = await createStore(kind)
+      g = await startGalley(store)
+      su = await g.asSuperuser()
+      await su.collections.create({
+        name: 'authors',
+        type: 'base',
+        listRule: '',
+        viewRule: '',
+        fields: [{ name: 'name', type: 'text' }],
+      })
+      const users = await su.collections.getOne('users')
+      await su.collections.create({
+        name: 'posts',
+        type: 'base',
+        listRule: 'owner = @request.auth.id',
+        viewRule: 'owner = @request.auth.id',
+        fields: [
+          { name: 'title', type: 'text' },
+          { name: 'secret', type: 'text', hidden: true },
+          { name: 'owner', type: 'relation', collectionId: users.id, maxSelect: 1 },
+          {
+            name: 'author',
+            type: 'relation',
+            collectionId: (await su.collections.getOne('authors')).id,
+            maxSelect: 1,
+          },
+        ],
+      })
+      for (const email of ['alice@example.com', 'bob@example.com'])
+        await su.collection('users').create({ email, password: PASSWORD, passwordConfirm: PASSWORD })
+      alice = await signIn('alice@example.com')
+      bob = await signIn('bob@example.com')
+      guest = g.sdk()
+      opened.push(guest)
+      aliceId = alice.authStore.record?.id ?? ''
+      authorId = (await su.collection('authors').create({ name: 'Ann Author' })).id
+    })
+
+    afterAll(async () => {
+      for (const pb of opened) await pb.realtime.unsubscribe().catch(() => {})
+      // Aborted SDK requests can leave connections that never carried a request; Node's close waits
+      // for those until its headers timeout (not a realtime matter): cut them for the cleanup.
+      const app = await g?.galley.http()
+      const closing = g?.close()
+      setTimeout(() => app?.server.closeAllConnections(), 500).unref()
+      await closing
+      await store?.cleanup()
+    })
+
+    it('delivers create, update and delete to collection/* and collection/ID with expand and fields, only to who may view', async () => {
+      const all: Msg[] = []
+      const one: Msg[] = []
+      const bobs: Msg[] = []
+      const guests: Msg[] = []
+      await alice
+        .collection('posts')
+        .subscribe('*', collect(all), { expand: 'author', fields: 'id,title,secret,expand.author.name' })
+      await bob.collection('posts').subscribe('*', collect(bobs))
+      await guest.collection('posts').subscribe('*', collect(guests))
+
+      const post = await su
+        .collection('posts')
+        .create({ title: 'first', secret: CANARY, owner: aliceId, author: authorId })
+      await until(() => all.length === 1, 'the create event')
+      expect(all[0]).toEqual({
+        action: 'create',
+        record: { id: post.id, title: 'first', expand: { author: { name: 'Ann Author' } } },
+      })
+
+      await alice.collection('posts').subscribe(post.id, collect(one))
+      await su.collection('posts').update(post.id, { title: 'second' })
+      await until(() => all.length === 2 && one.length === 1, 'the update events')
+      expect(all[1]).toMatchObject({ action: 'update', record: { id: post.id, title: 'second' } })
+      expect(one[0]).toMatchObject({
+        action: 'update',
+        record: { id: post.id, title: 'second', owner: aliceId },
+      })
+      expect(one[0]?.record).not.toHaveProperty('secret')
+
+      await su.collection('posts').delete(post.id)
+      await until(() => all.length === 3 && one.length === 2, 'the delete events')
+      expect(all[2]).toMatchObject({ action: 'delete', record: { id: post.id, title: 'second' } })
+      expect(one[1]).toMatchObject({ action: 'delete', record: { id: post.id, owner: aliceId } })
+
+      // bob and guests may not view alice's posts: a post of bob's is the marker that they are live
+      const mine = await su.collection('posts').create({ title: 'bobs', owner: bob.authStore.record?.id })
+      await until(() => bobs.length === 1, "bob's own post")
+      expect(bobs).toEqual([
+        { action: 'create', record: expect.objectContaining({ id: mine.id, title: 'bobs' }) },
+      ])
+      await sleep(200)
+      expect(guests).toEqual([])
+      await bob.collection('posts').unsubscribe()
+      await guest.collection('posts').unsubscribe()
+      await alice.collection('posts').unsubscribe()
+    })
+
+    it('a rolled-back batch produces no event; a committed one does, after its commit', async () => {
+      const got: Msg[] = []
+      await alice.collection('posts').subscribe('*', collect(got))
+      const before = (await g.galley.realtime.log.read(0, 100_000)).length
+      const failed = su.createBatch()
+      failed.collection('posts').create({ title: 'rolled back', owner: aliceId })
+      failed.collection('posts').update('missing000000000', { title: 'bad' })
+      await su.settings.update({ batch: { enabled: true, maxRequests: 50, timeout: 3, maxBodySize: 0 } })
+      await expect(failed.send()).rejects.toMatchObject({ status: 400 })
+      const ok = su.createBatch()
+      ok.collection('posts').create({ title: 'committed 1', owner: aliceId })
+      ok.collection('posts').create({ title: 'committed 2', owner: aliceId })
+      await ok.send()
+      await until(() => got.length === 2, 'the committed batch')
+      await sleep(200)
+      expect(got.map((m) => m.record.title)).toEqual(['committed 1', 'committed 2'])
+      const logged = (await g.galley.realtime.log.read(0, 100_000)).slice(before)
+      expect(logged.map((e) => [e.action, e.record.title])).toEqual([
+        ['create', 'committed 1'],
+        ['create', 'committed 2'],
+      ])
+      expect(logged[1]!.id).toBeGreaterThan(logged[0]!.id)
+      await alice.collection('posts').unsubscribe()
+    })
+
+    it('unsubscribe stops delivery while other subscribers keep receiving', async () => {
+      const a: Msg[] = []
+      const b: Msg[] = []
+      const other = await signIn('alice@example.com')
+      await alice.collection('posts').subscribe('*', collect(a))
+      await other.collection('posts').subscribe('*', collect(b))
+      await su.collection('posts').create({ title: 'both', owner: aliceId })
+      await until(() => a.length === 1 && b.length === 1, 'both subscribers')
+      await alice.collection('posts').unsubscribe('*')
+      await su.collection('posts').create({ title: 'only b', owner: aliceId })
+      await until(() => b.length === 2, 'the remaining subscriber')
+      await sleep(200)
+      expect(a.map((m) => m.record.title)).toEqual(['both'])
+      await other.collection('posts').unsubscribe()
+    })
+
+    it('wire: PB_CONNECT, event named by the full topic, id is the client id, no hidden field in any frame', async () => {
+      const s = await rawStream(g.url)
+      expect(s.res.headers.get('content-type')).toBe('text/event-stream')
+      expect(s.res.headers.get('cache-control')).toBe('no-store')
+      expect(s.clientId).toMatch(/^[A-Za-z0-9]{40}$/)
+      expect(s.frames[0]).toMatchObject({
+        event: 'PB_CONNECT',
+        data: JSON.stringify({ clientId: s.clientId }),
+      })
+      const topic = `posts/*?options=${encodeURIComponent(JSON.stringify({ query: { filter: 'title = "match"' } }))}`
+      const token = alice.authStore.token
+      expect(
+        (await call(g.url, 'POST', '/api/realtime', token, { clientId: s.clientId, subscriptions: [topic] }))
+          .status,
+      ).toBe(204)
+      await su.collection('posts').create({ title: 'nomatch', owner: aliceId, secret: CANARY })
+      const p = await su.collection('posts').create({ title: 'match', owner: aliceId, secret: CANARY })
+      await until(() => s.frames.length === 2, 'the filtered event')
+      await sleep(200)
+      expect(s.frames).toHaveLength(2)
+      expect(s.frames[1]).toMatchObject({ id: s.clientId, event: topic })
+      expect(JSON.parse(s.frames[1]!.data!)).toMatchObject({
+        action: 'create',
+        record: { id: p.id, title: 'match' },
+      })
+      for (const f of [...s.frames.map((x) => x.raw), ...frames]) expect(f).not.toContain(CANARY)
+      s.close()
+    })
+
+    it('POST /api/realtime: errors in PocketBase shape, auth binding and limits at limit+1', async () => {
+      const s = await rawStream(g.url)
+      const post = (body: unknown, token?: string) => call(g.url, 'POST', '/api/realtime', token, body)
+      expect(await post({ clientId: 'x'.repeat(40), subscriptions: [] })).toMatchObject({
+        status: 404,
+        body: { status: 404, message: 'Missing or invalid client id.' },
+      })
+      expect(await post({ subscriptions: [] })).toMatchObject({
+        status: 400,
+        body: { data: { clientId: { code: 'validation_required' } } },
+      })
+      const many = Array.from({ length: MAX_SUBSCRIPTIONS_PER_CLIENT + 1 }, (_, i) => `posts/${i}`)
+      expect((await post({ clientId: s.clientId, subscriptions: many })).status).toBe(400)
+      expect((await post({ clientId: s.clientId, subscriptions: many.slice(1) })).status).toBe(204)
+      const long = 'posts/' + 'a'.repeat(MAX_TOPIC_LENGTH - 6)
+      expect((await post({ clientId: s.clientId, subscriptions: [long + 'a'] })).status).toBe(400)
+      expect((await post({ clientId: s.clientId, subscriptions: [long] })).status).toBe(204)
+      expect((await post({ clientId: s.clientId, subscriptions: ['posts/*\nevent:x'] })).status).toBe(400)
+      // guest -> alice is allowed; then alice -> bob and alice -> guest are not
+      expect(
+        (await post({ clientId: s.clientId, subscriptions: ['posts/*'] }, alice.authStore.token)).status,
+      ).toBe(204)
+      expect(
+        await post({ clientId: s.clientId, subscriptions: ['posts/*'] }, bob.authStore.token),
+      ).toMatchObject({
+        status: 403,
+        body: { message: "The current and the previous request authorization don't match." },
+      })
+      expect((await post({ clientId: s.clientId, subscriptions: [] })).status).toBe(403)
+      expect((await post({ clientId: s.clientId, subscriptions: [] }, alice.authStore.token)).status).toBe(
+        204,
+      )
+      s.close()
+    })
+
+    it(`at most ${MAX_CONNECTIONS_PER_IP} connections per address; a closed one frees its place`, async () => {
+      await until(() => g.galley.realtime.clientCount === 0, 'earlier streams to close')
+      const streams = []
+      for (let i = 0; i < MAX_CONNECTIONS_PER_IP; i++) streams.push(await rawStream(g.url))
+      const refused = await fetch(`${g.url}/api/realtime`)
+      expect(refused.status).toBe(429)
+      expect(await refused.json()).toMatchObject({ status: 429 })
+      streams.pop()?.close()
+      await until(() => g.galley.realtime.clientCount === MAX_CONNECTIONS_PER_IP - 1, 'the disconnect')
+      streams.push(await rawStream(g.url))
+      for (const s of streams) s.close()
+      await until(() => g.galley.realtime.clientCount === 0, 'all disconnects')
+    })
+
+    it('shutdown ends open streams promptly, with an SDK subscriber and a raw stream open', async () => {
+      const own = await createStore(kind)
+      const other = await startGalley(own)
+      try {
+        const pb = await other.asSuperuser()
+        await pb.collections.create({
+          name: 'notes',
+          type: 'base',
+          listRule: '',
+          fields: [{ name: 't', type: 'text' }],
+        })
+        const got: Msg[] = []
+        await pb.collection('notes').subscribe('*', (m: Msg) => got.push(m))
+        const s = await rawStream(other.url)
+        await pb.collection('notes').create({ t: 'x' })
+        await until(() => got.length === 1, 'a live subscription')
+        const started = Date.now()
+        await other.close()
+        await s.done
+        expect(s.ended).toBe(true)
+        expect(Date.now() - started).toBeLessThan(3000)
+        pb.realtime.unsubscribe().catch(() => {})
+      } finally {
+        await own.cleanup()
+      }
+    })
+  })
+}
+
+describe('SSE stream bounds', () => {
+  function fakeSink() {
+    return {
+      chunks: [] as string[],
+      writableLength: 0,
+      ended: false,
+      destroyed: false,
+      write(chunk: string) {
+        this.chunks.push(chunk)
+        this.writableLength += Buffer.byteLength(chunk) // a client that never reads
+        return false
+      },
+      end() {
+        this.ended = true
+      },
+      destroy() {
+        this.destroyed = true
+      },
+    }
+  }
+
+  it(`drops a client that leaves more than ${SSE_MAX_BUFFERED_BYTES} bytes unread, not one at the cap`, () => {
+    const sink = fakeSink()
+    const reasons: string[] = []
+    const s = new SseStream(sink, 'c'.repeat(40), {}, (r) => reasons.push(r))
+    const overhead = Buffer.byteLength(`id:${'c'.repeat(40)}\nevent:e\ndata:""\n\n`)
+    expect(s.send('e', 'x'.repeat(SSE_MAX_BUFFERED_BYTES - overhead))).toBe(true)
+    expect(sink.writableLength).toBe(SSE_MAX_BUFFERED_BYTES)
+    expect(sink.destroyed).toBe(false)
+    expect(s.send('e', '')).toBe(false)
+    expect(sink.destroyed).toBe(true)
+    expect(reasons).toEqual(['send buffer full'])
+    expect(s.send('e', 'later')).toBe(false)
+  })
+
+  it('ends an idle stream and sends heartbeats as comments', async () => {
+    const sink = fakeSink()
+    const reasons: string[] = []
+    const s = new SseStream(sink, 'id', { idleTimeoutMs: 150, heartbeatMs: 40 }, (r) => reasons.push(r))
+    s.send('PB_CONNECT', {})
+    await sleep(100)
+    expect(sink.chunks.slice(1)).toContain(':\n\n')
+    expect(reasons).toEqual([])
+    await sleep(150)
+    expect(reasons).toEqual(['idle'])
+    expect(sink.ended).toBe(true)
+  })
+})
