@@ -148,7 +148,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(healthRoutes)
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
-  await app.register(fileRoutes(opts.database, opts.records))
+  await app.register(fileRoutes(opts.database, opts.records, opts.auth))
   await app.register(authRoutes(opts.auth))
   await app.register(oauth2Routes(opts.auth))
   await app.register(authMailFlowRoutes(opts.auth))
