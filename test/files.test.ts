@@ -262,6 +262,24 @@ for (const { kind, skip } of DB_KINDS) {
       expect([stale.status, await stale.text()]).toEqual([200, '0123456789'])
     })
 
+    it('keeps a zero-byte file and answers HEAD and ranges on it without a body', async () => {
+      const r = await g
+        .sdk()
+        .collection('docs')
+        .create({ owner: 'public', files: new File([], 'empty.txt') })
+      const name = (r.files as string[])[0]!
+      const get = await fetch(fileUrl(r.id, name))
+      expect([get.status, get.headers.get('content-length'), await get.text()]).toEqual([200, '0', ''])
+      const head = await fetch(fileUrl(r.id, name), { method: 'HEAD' })
+      expect([head.status, head.headers.get('content-disposition')]).toEqual([
+        200,
+        `inline; filename="${name}"; filename*=UTF-8''${name}`,
+      ])
+      const range = await fetch(fileUrl(r.id, name), { headers: { range: 'bytes=0-' } })
+      expect(range.status).toBe(416)
+      await range.arrayBuffer()
+    })
+
     it('serves SVG and HTML only as attachments with a sandboxing CSP', async () => {
       const r = await g
         .sdk()

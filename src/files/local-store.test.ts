@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -31,6 +31,15 @@ describe('LocalFileStore', () => {
     expect(await store.list('c1/')).toEqual(['c1/r2/c.txt'])
     // no temporary file is left beside the stored ones
     expect(readdirSync(join(dir, 'storage', 'c1', 'r2'))).toEqual(['c.txt'])
+  })
+
+  it('moves a local file in', async () => {
+    const temp = join(dir, 'upload')
+    writeFileSync(temp, 'moved')
+    await store.putFile('c2/r1/m.txt', temp)
+    expect(existsSync(temp)).toBe(false)
+    expect(await text(await store.open('c2/r1/m.txt'))).toBe('moved')
+    await store.deletePrefix('c2/')
   })
 
   it.each([

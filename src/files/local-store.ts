@@ -48,6 +48,18 @@ export class LocalFileStore implements FileStore {
     }
   }
 
+  async putFile(key: string, path: string): Promise<void> {
+    const target = this.#path(key)
+    await mkdir(dirname(target), { recursive: true })
+    try {
+      await rename(path, target)
+    } catch (err) {
+      // Another file system: copied (and the temporary file is left to its owner).
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err
+      await this.put(key, createReadStream(path))
+    }
+  }
+
   async open(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const path = this.#path(key)
     const stream = createReadStream(path, range)

@@ -23,7 +23,6 @@ import {
 } from '../schema/index.js'
 import { isSuperuserRequest } from './request.js'
 import type { RecordRow } from './serialize.js'
-import { createReadStream } from 'node:fs'
 import { detectMimeType, fileKey, normalizeFileName, STORED_NAME, Upload, type FileStore } from './uploads.js'
 
 /** Default `maxSize` of a file field (0 → 5 MiB, §6.3). */
@@ -210,7 +209,7 @@ export async function saveRecord(
       if (!upload || !deps.files) continue
       const key = fileKey(c.id, String(values.id), name)
       deps.fileChanges?.written.push(key)
-      await deps.files.put(key, createReadStream(upload.tempPath))
+      await deps.files.putFile(key, upload.tempPath)
     }
     for (const old of storedNames.get(f.name)!)
       if (!now.includes(old)) deps.fileChanges?.obsolete.push(fileKey(c.id, String(values.id), old))

@@ -33,6 +33,11 @@ export interface StoredFileInfo {
 export interface FileStore {
   /** Writes `body` under `key`, replacing any file there. */
   put(key: string, body: Readable): Promise<void>
+  /**
+   * Moves the local file at `path` to `key` (an upload's temporary file: the local store renames it
+   * when it can, which is instant, so a write transaction is not held for a copy).
+   */
+  putFile(key: string, path: string): Promise<void>
   /** The file's bytes `start`..`end` (inclusive), or all of them. */
   open(key: string, range?: { start: number; end: number }): Promise<Readable>
   /** undefined when there is no such file. */
