@@ -10,7 +10,7 @@ import {
 } from './auth/index.js'
 import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
-import { LocalFileStore } from './files/index.js'
+import { FileSweeper, LocalFileStore, sweepOrphanFiles } from './files/index.js'
 import { buildHttpServer } from './http/index.js'
 import { MailService } from './mail/index.js'
 import { RealtimeService } from './realtime/index.js'
@@ -71,10 +71,17 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     )
     await realtime.start(records)
     // Record files live under <dir>/storage whichever database holds the records (§10.1).
-    records.useFileStore(new LocalFileStore(join(config.dir, 'storage')))
+    const fileStore = new LocalFileStore(join(config.dir, 'storage'))
+    records.useFileStore(fileStore)
+    const uploadDir = join(config.dir, 'upload_tmp')
+    const fileSweeper = new FileSweeper(
+      () => sweepOrphanFiles(database, collections, fileStore, uploadDir),
+      log,
+    )
     const mail = new MailService(settings, log)
     const auth = new AuthService({ database, collections, records, settings, mail, logger: log })
     auth.sweeper.start()
+    fileSweeper.start()
     let server: FastifyInstance | undefined
     return {
       config,
@@ -98,7 +105,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
           realtime,
           logger: log,
           origins: config.origins,
-          uploadDir: join(config.dir, 'upload_tmp'),
+          uploadDir,
         })
         return server
       },
@@ -108,6 +115,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
         // the writes already committed are logged and delivered before the database closes
         await realtime.stop()
         await auth.sweeper.stop()
+        await fileSweeper.stop()
         await auth.otp.idle()
         await mail.idle(MAIL_DRAIN_MS)
         mail.close()

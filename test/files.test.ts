@@ -6,11 +6,13 @@
  * layout under <dir>/storage, files removed with failed transactions and after deletes, and the
  * size cap enforced while streaming.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { join, relative, sep } from 'node:path'
+import { Readable } from 'node:stream'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { sweepOrphanFiles } from '../src/files/index.js'
 import { STORED_NAME } from '../src/records/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { sdkFailure as failure } from './helpers/sdk-failure.js'
@@ -430,6 +432,34 @@ for (const { kind, skip } of DB_KINDS) {
         expect([path, res.status]).toEqual([path, 404])
         expect(await res.json()).toMatchObject({ status: 404 })
       }
+    })
+
+    it('sweeps stored files no record references and old temporary uploads, after a grace period', async () => {
+      const r = await g
+        .sdk()
+        .collection('docs')
+        .create({ owner: 'public', files: new File(['kept'], 'kept.txt') })
+      const kept = (r.files as string[])[0]!
+      const fileStore = g.galley.records.fileStore!
+      const put = (key: string) => fileStore.put(key, Readable.from([Buffer.from('orphan')]))
+      await put(`${docsId}/${r.id}/orphan_abcdefghij.txt`)
+      await put(`${docsId}/nosuchrecord123/gone_abcdefghij.txt`)
+      const uploadDir = join(store.dir, 'upload_tmp')
+      writeFileSync(join(uploadDir, 'upload_left_by_a_crash'), 'x')
+      const sweep = (graceMs?: number) =>
+        sweepOrphanFiles(g.galley.database, g.galley.collections, fileStore, uploadDir, graceMs)
+
+      // young files are left alone: they may belong to a write still in flight
+      expect(await sweep()).toEqual({ removed: [], temps: 0 })
+      const swept = await sweep(0)
+      expect(swept.removed.sort()).toEqual(
+        [`${docsId}/${r.id}/orphan_abcdefghij.txt`, `${docsId}/nosuchrecord123/gone_abcdefghij.txt`].sort(),
+      )
+      expect(swept.temps).toBe(1)
+      expect(recordFiles(docsId, r.id)).toEqual([`${docsId}/${r.id}/${kept}`])
+      expect(files().filter((p) => p.includes('nosuchrecord123'))).toEqual([])
+      expect(readdirSync(uploadDir)).toEqual([])
+      expect((await fetch(fileUrl(r.id, kept))).status).toBe(200)
     })
 
     // The cap is the parser's, not the database's: measured once.

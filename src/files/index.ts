@@ -1,1 +1,2 @@
 export { LocalFileStore } from './local-store.js'
+export { FileSweeper, sweepOrphanFiles, SWEEP_GRACE_MS, type SweepResult } from './sweep.js'
