@@ -9,6 +9,7 @@ import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { SseStream, SSE_MAX_BUFFERED_BYTES } from '../src/http/routes/realtime.js'
 import {
+  EventLog,
   MAX_CONNECTIONS_PER_IP,
   MAX_SUBSCRIPTIONS_PER_CLIENT,
   MAX_TOPIC_LENGTH,
@@ -138,6 +139,7 @@ for (const { kind, skip } of DB_KINDS) {
       opened.push(guest)
       aliceId = alice.authStore.record?.id ?? ''
       authorId = (await su.collection('authors').create({ name: 'Ann Author' })).id
+      await su.settings.update({ batch: { enabled: true, maxRequests: 50, timeout: 3, maxBodySize: 0 } })
     })
 
     afterAll(async () => {
@@ -206,7 +208,6 @@ for (const { kind, skip } of DB_KINDS) {
       const failed = su.createBatch()
       failed.collection('posts').create({ title: 'rolled back', owner: aliceId })
       failed.collection('posts').update('missing000000000', { title: 'bad' })
-      await su.settings.update({ batch: { enabled: true, maxRequests: 50, timeout: 3, maxBodySize: 0 } })
       await expect(failed.send()).rejects.toMatchObject({ status: 400 })
       const ok = su.createBatch()
       ok.collection('posts').create({ title: 'committed 1', owner: aliceId })
@@ -238,6 +239,67 @@ for (const { kind, skip } of DB_KINDS) {
       await sleep(200)
       expect(a.map((m) => m.record.title)).toEqual(['both'])
       await other.collection('posts').unsubscribe()
+    })
+
+    it('each event is checked and serialized as of its own commit, even when the record changed since', async () => {
+      const got: Msg[] = []
+      await alice.collection('posts').subscribe('*', collect(got), { fields: 'id,title' })
+      // one transaction: both changes are delivered after the commit, when the record is gone
+      const batch = su.createBatch()
+      batch.collection('posts').create({ id: 'rtbatchrecord01', title: 'born', owner: aliceId })
+      batch.collection('posts').update('rtbatchrecord01', { title: 'renamed' })
+      batch.collection('posts').delete('rtbatchrecord01')
+      await batch.send()
+      await until(() => got.length === 3, 'three events')
+      expect(got).toEqual([
+        { action: 'create', record: { id: 'rtbatchrecord01', title: 'born' } },
+        { action: 'update', record: { id: 'rtbatchrecord01', title: 'renamed' } },
+        { action: 'delete', record: { id: 'rtbatchrecord01', title: 'renamed' } },
+      ])
+      await alice.collection('posts').unsubscribe()
+    })
+
+    it('a subscriber whose check fails is skipped alone, for deletes too', async () => {
+      const good: Msg[] = []
+      const bad: Msg[] = []
+      const other = await signIn('alice@example.com')
+      // an unknown field in the filter option: the check of this subscription fails at every event.
+      // It subscribes first, so it is checked first and must not stop the checks after it.
+      await other.collection('posts').subscribe('*', collect(bad), { filter: 'nosuchfield = 1' })
+      await alice.collection('posts').subscribe('*', collect(good))
+      const p = await su.collection('posts').create({ title: 'checked', owner: aliceId })
+      await su.collection('posts').delete(p.id)
+      await until(() => good.length === 2, 'the good subscriber')
+      await sleep(200)
+      expect(good.map((m) => m.action)).toEqual(['create', 'delete'])
+      expect(bad).toEqual([])
+      await alice.collection('posts').unsubscribe()
+      await other.collection('posts').unsubscribe()
+    })
+
+    it('the event log keeps increasing ids and prunes by count and by age', async () => {
+      const log = new EventLog(g.galley.database, g.galley.logger, { retentionCount: 3, retentionMs: 60_000 })
+      const now = Date.now()
+      const appended = await log.append(
+        Array.from({ length: 5 }, (_, i) => ({
+          collectionId: 'x',
+          action: 'create' as const,
+          record: { id: `r${i}` },
+        })),
+        now,
+      )
+      const ids = appended.map((e) => e.id)
+      expect([...ids].sort((a, b) => a - b)).toEqual(ids)
+      expect(new Set(ids).size).toBe(5)
+      await log.prune(now)
+      const kept = await log.read(0, 1_000_000)
+      expect(kept.map((e) => e.id)).toEqual(ids.slice(2))
+      expect(kept[2]).toMatchObject({ collectionId: 'x', action: 'create', record: { id: 'r4' } })
+      // everything is older than the retention a minute later: all gone, and ids never come back
+      await log.prune(now + 60_001)
+      expect(await log.read(0, 10)).toEqual([])
+      const [next] = await log.append([{ collectionId: 'x', action: 'delete', record: { id: 'r5' } }])
+      expect(next!.id).toBeGreaterThan(ids[4]!)
     })
 
     it('wire: PB_CONNECT, event named by the full topic, id is the client id, no hidden field in any frame', async () => {

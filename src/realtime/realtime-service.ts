@@ -204,9 +204,7 @@ export class RealtimeService {
         if (record) seen.set(key, record)
       }
     }
-    if (e.action === 'delete') {
-      if (!(await this.#asStored(c, e.record, readAll))) return
-    } else await readAll()
+    if (!(await this.#asStored(c, e.record, readAll))) return
     for (const [key, record] of seen) {
       for (const [client, sub] of groups.get(key)?.members ?? []) {
         // a client that disconnected while the record was read is gone from the map
@@ -216,10 +214,13 @@ export class RealtimeService {
   }
 
   /**
-   * Runs `fn` in a transaction that holds the deleted row again, then rolls it back: a delete event
-   * is checked and serialized against the record as it was, by the same read path as any other
-   * (the rule sees the row PocketBase checks before deleting). False when the row cannot be put
-   * back (its unique values taken since): the event is then delivered to nobody.
+   * Runs `fn` in a transaction where the record is exactly the event's row image (a deleted row put
+   * back, a row changed since replaced by the image), then rolls it back. So every event is checked
+   * and serialized as of its own commit, by the same read path as REST: a create is not lost
+   * because the record was deleted before delivery, a delete is checked against the row as it was
+   * (what PocketBase checks before deleting), and a later replay of the log sees the same thing.
+   * False when the image cannot be put in place (its unique values taken since): the event is then
+   * delivered to nobody.
    */
   async #asStored(
     c: Collection,
@@ -232,6 +233,7 @@ export class RealtimeService {
       await this.#database.transaction(async (trx) => {
         const values: Record<string, unknown> = {}
         for (const f of c.fields) if (f.name in image) values[f.name] = d.encode(columnKind(f), image[f.name])
+        await trx.deleteFrom(c.name).where('id', '=', String(image.id)).execute()
         await trx.insertInto(c.name).values(values).execute()
         await fn(trx)
         done = true
@@ -241,7 +243,7 @@ export class RealtimeService {
       if (!(err instanceof Rollback)) {
         this.#logger.warn(
           { err, collection: c.name },
-          'realtime: deleted record not checkable, event not delivered',
+          'realtime: record image not checkable, event not delivered',
         )
         return false
       }
