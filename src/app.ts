@@ -19,6 +19,11 @@ import { ruleCompileError } from './rules/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
 import { SettingsService } from './settings/index.js'
 
+/** How long shutdown lets in-flight requests finish before closing their connections. */
+const SHUTDOWN_GRACE_MS = 10_000
+/** How long shutdown waits for each later step (realtime queue, sweeps, the database). */
+const SHUTDOWN_STEP_MS = 10_000
+
 /** How long shutdown waits for background mails before closing the SMTP connections. */
 const MAIL_DRAIN_MS = 5000
 
@@ -111,17 +116,37 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       },
       async close() {
         // Stop accepting and drain in-flight requests first, then stop listeners, then the database.
-        if (server) await server.close()
+        // A connection that never finishes a request (a client that opened a socket and sent
+        // nothing, a stalled upload) cannot hold the shutdown past the grace period.
+        if (server) {
+          const s = server
+          const force = setTimeout(() => s.server.closeAllConnections(), SHUTDOWN_GRACE_MS)
+          try {
+            await s.close()
+          } finally {
+            clearTimeout(force)
+          }
+        }
+        // Each later step is bounded too: one that does not finish is logged by name, and the
+        // shutdown goes on (a stuck step must not keep the process alive).
+        const step = async (name: string, work: Promise<unknown>) => {
+          let timer: NodeJS.Timeout | undefined
+          const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), SHUTDOWN_STEP_MS)))
+          const outcome = await Promise.race([work.then(() => 'done' as const), late])
+          clearTimeout(timer)
+          if (outcome === 'late')
+            log.error({ step: name, waitedMs: SHUTDOWN_STEP_MS }, 'shutdown step did not finish')
+        }
         // the writes already committed are logged and delivered before the database closes
-        await realtime.stop()
-        await auth.sweeper.stop()
-        await fileSweeper.stop()
-        await auth.otp.idle()
+        await step('realtime', realtime.stop())
+        await step('auth sweeper', auth.sweeper.stop())
+        await step('file sweeper', fileSweeper.stop())
+        await step('otp', auth.otp.idle())
         await mail.idle(MAIL_DRAIN_MS)
         mail.close()
         collections.stop()
         settings.stop()
-        await database.close()
+        await step('database', database.close())
       },
     }
   } catch (err) {
