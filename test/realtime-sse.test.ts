@@ -241,6 +241,44 @@ for (const { kind, skip } of DB_KINDS) {
       await other.collection('posts').unsubscribe()
     })
 
+    it("a subscriber's auth follows its record: a new password or a deleted user ends its access", async () => {
+      await su.collections.create({
+        name: 'memos',
+        type: 'base',
+        listRule: "@request.auth.id != ''",
+        fields: [{ name: 'text', type: 'text' }],
+      })
+      const seen: Record<string, Msg[]> = { carol: [], dave: [] }
+      const ids: Record<string, string> = {}
+      const clients: PocketBase[] = []
+      for (const name of ['carol', 'dave']) {
+        const email = `${name}@example.com`
+        ids[name] = (
+          await su.collection('users').create({ email, password: PASSWORD, passwordConfirm: PASSWORD })
+        ).id
+        const pb = await signIn(email)
+        clients.push(pb)
+        await pb.collection('memos').subscribe('*', collect(seen[name]!))
+      }
+      await su.collection('memos').create({ text: 'one' })
+      await until(() => seen.carol!.length === 1 && seen.dave!.length === 1, 'both signed-in subscribers')
+      // carol's password changes (her tokens are revoked); dave is deleted
+      await su
+        .collection('users')
+        .update(ids.carol!, { password: 'a new password 456', passwordConfirm: 'a new password 456' })
+      await su.collection('users').delete(ids.dave!)
+      await su.collection('memos').create({ text: 'two' })
+      const watcher: Msg[] = []
+      const other = await signIn('alice@example.com')
+      await other.collection('memos').subscribe('*', collect(watcher))
+      await su.collection('memos').create({ text: 'three' })
+      await until(() => watcher.length === 1, 'a still signed-in subscriber')
+      await sleep(200)
+      expect(seen.carol!.map((m) => m.record.text)).toEqual(['one'])
+      expect(seen.dave!.map((m) => m.record.text)).toEqual(['one'])
+      for (const pb of [other, ...clients]) await pb.realtime.unsubscribe()
+    })
+
     it('each event is checked and serialized as of its own commit, even when the record changed since', async () => {
       const got: Msg[] = []
       await alice.collection('posts').subscribe('*', collect(got), { fields: 'id,title' })

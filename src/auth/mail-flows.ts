@@ -12,7 +12,7 @@ import {
   type FieldError,
   type WindowLimit,
 } from '../lib/index.js'
-import { recordToJSON, type RecordRow } from '../records/index.js'
+import { recordToJSON, type RecordChange, type RecordRow } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
 import { findField, type AuthCollection } from '../schema/index.js'
 import type { MailKind, MailTemplate } from '../mail/index.js'
@@ -246,15 +246,19 @@ export class MailFlows {
     type: MailTokenType,
     changes: (found: TokenRecord) => Record<string, unknown>,
   ): Promise<RecordRow> {
-    const { database } = this.#auth.deps
-    return database.transaction(async (trx) => {
+    const { database, records } = this.#auth.deps
+    // the write is announced (realtime) once the transaction has committed
+    const committed: RecordChange[] = []
+    const row = await database.transaction(async (trx) => {
       await database.dialect.lockKey(trx, `mail-token:${c.id}/${peekClaims(token)?.id ?? ''}`)
       const found = await recordForToken(this.#lookup, c, token, type, trx)
       if (!isTokenRecord(found)) throw badRequest(VALIDATION_ERROR, { token: found })
-      await this.#save(c, found.row, changes(found), trx)
+      await this.#save(c, found.row, changes(found), trx, committed)
       await discardPendingFactors(trx, c, String(found.row.id))
       return found.row
     })
+    records.announce(committed)
+    return row
   }
 
   /**
@@ -266,6 +270,7 @@ export class MailFlows {
     row: RecordRow,
     body: Record<string, unknown>,
     trx?: Parameters<AuthService['findById']>[2],
+    committed?: RecordChange[],
   ): Promise<void> {
     const { records, collections } = this.#auth.deps
     const request: RequestContext = {
@@ -277,7 +282,7 @@ export class MailFlows {
       context: 'default',
     }
     try {
-      await records.update(c, String(row.id), body, request, { executor: trx })
+      await records.update(c, String(row.id), body, request, { executor: trx, changes: committed })
     } catch (err) {
       if (isGalleyError(err) && err.status === 400 && Object.keys(err.data).length > 0)
         throw badRequest(VALIDATION_ERROR, err.data as ErrorData, err)

@@ -157,6 +157,7 @@ export class RealtimeService {
   }
 
   async #process(changes: readonly RecordChange[]): Promise<void> {
+    this.#followAuth(changes)
     const events = await this.log.append(
       changes.map((ch) => ({
         collectionId: ch.collection.id,
@@ -165,6 +166,24 @@ export class RealtimeService {
       })),
     )
     for (const e of events) await this.deliver(e)
+  }
+
+  /**
+   * §9.2: a client's auth follows its record. An update refreshes it (a rule reading
+   * `@request.auth.role` sees the new role); a delete, or a new tokenKey (a new password or email
+   * revokes every session), clears it: the client is a guest from the next event on.
+   */
+  #followAuth(changes: readonly RecordChange[]): void {
+    for (const ch of changes) {
+      if (ch.collection.type !== 'auth') continue
+      const id = String(ch.row.id)
+      for (const client of this.#clients.values()) {
+        const auth = client.auth
+        if (!auth || auth.collection.id !== ch.collection.id || String(auth.record.id) !== id) continue
+        const revoked = ch.action === 'delete' || ch.row.tokenKey !== auth.record.tokenKey
+        client.auth = revoked ? undefined : { collection: ch.collection, record: ch.row }
+      }
+    }
   }
 
   /** The stored row in its JSON form (every field, hidden ones too: the log is internal). */
