@@ -315,6 +315,23 @@ for (const { kind, skip } of DB_KINDS) {
       await other.collection('posts').unsubscribe()
     })
 
+    it('a filter option cannot leave its parentheses to match another record', async () => {
+      const got: Msg[] = []
+      const control: Msg[] = []
+      // another listable post exists: `id = X && (false) || (true)` would return it for X's event
+      await su.collection('posts').create({ title: 'someone else', owner: aliceId })
+      await alice.collection('posts').subscribe('*', collect(got), { filter: 'false) || (true' })
+      const other = await signIn('alice@example.com')
+      await other.collection('posts').subscribe('*', collect(control))
+      const p = await su.collection('posts').create({ title: 'the event', owner: aliceId })
+      await until(() => control.length === 1, 'the control subscriber')
+      await sleep(200)
+      expect(control[0]!.record.id).toBe(p.id)
+      expect(got).toEqual([])
+      await alice.collection('posts').unsubscribe()
+      await other.collection('posts').unsubscribe()
+    })
+
     it('the event log keeps increasing ids and prunes by count and by age', async () => {
       const log = new EventLog(g.galley.database, g.galley.logger, { retentionCount: 3, retentionMs: 60_000 })
       const now = Date.now()

@@ -12,6 +12,7 @@ import {
 import type { RecordChange, RecordJSON, RecordService } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
 import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
+import { parseFilter } from '../filter/index.js'
 import { EventLog, type EventLogOptions, type LoggedEvent } from './event-log.js'
 import { parseSubscription, type Subscription } from './subscriptions.js'
 
@@ -54,6 +55,16 @@ export interface RealtimeOptions {
 const authKey = (auth: Auth) => (auth ? `${auth.collection.id}/${String(auth.record.id)}` : '')
 
 class Rollback extends Error {}
+
+/** Whether `filter` parses as a complete expression by itself. */
+function parsesAlone(filter: string): boolean {
+  try {
+    parseFilter(filter)
+    return true
+  } catch {
+    return false
+  }
+}
 
 /**
  * The subscription core (§9): committed record changes become logged events, which are delivered
@@ -295,6 +306,8 @@ export class RealtimeService {
         if (filter === '') return record
       }
       if (!FILTER_SAFE_ID.test(id)) return undefined
+      // the option must be a whole expression on its own: `false) || (true` cannot leave its parentheses
+      if (filter !== '' && !parsesAlone(filter)) return undefined
       const text = filter === '' ? `id = "${id}"` : `id = "${id}" && (${filter})`
       const page = await records.list(
         c,
