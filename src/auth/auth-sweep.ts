@@ -1,4 +1,5 @@
 import type { Executor } from '../db/index.js'
+import { PeriodicTask } from '../lib/index.js'
 import { isAuthCollection } from '../schema/index.js'
 import type { AuthDeps } from './auth-service.js'
 import { expiredBefore } from './expiry.js'
@@ -30,44 +31,32 @@ type Condition = { column: string; before: string; collectionRef?: string }
  */
 export class AuthSweeper {
   readonly #owner: { readonly deps: SweepDeps }
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #stopped = false
+  readonly #task = new PeriodicTask(async () => {
+    const { logger } = this.#owner.deps
+    try {
+      const r = await this.sweep()
+      if (r.otps + r.mfas + r.attempts > 0) logger.debug(r, 'expired auth rows deleted')
+    } catch (err) {
+      logger.error({ err }, 'sweep of expired OTPs and MFA sessions failed')
+    }
+  }, SWEEP_INTERVAL_MS)
 
   /** Reads `owner.deps` only when used, so AuthService can create it as a field. */
   constructor(owner: { readonly deps: SweepDeps }) {
     this.#owner = owner
   }
 
+  #stopped = false
+
   start(): void {
-    if (this.#timer) return
     this.#stopped = false
-    this.#timer = setInterval(() => this.#kick(), SWEEP_INTERVAL_MS)
-    this.#timer.unref()
-    this.#kick()
+    this.#task.start()
   }
 
   /** Stops the timer and waits for a sweep in progress (it stops between two DELETEs). */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
     this.#stopped = true
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
-  }
-
-  #kick(): void {
-    if (this.#running || this.#stopped) return
-    this.#running = this.sweep()
-      .then(
-        (r) => {
-          if (r.otps + r.mfas + r.attempts > 0) this.#owner.deps.logger.debug(r, 'expired auth rows deleted')
-        },
-        (err: unknown) =>
-          this.#owner.deps.logger.error({ err }, 'sweep of expired OTPs and MFA sessions failed'),
-      )
-      .finally(() => {
-        this.#running = undefined
-      })
+    return this.#task.stop()
   }
 
   /** One sweep: what expired by `now`, at most SWEEP_BATCH × SWEEP_MAX_BATCHES rows of each kind. */

@@ -1,7 +1,7 @@
 import { readdir, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Database } from '../db/index.js'
-import type { Logger } from '../lib/index.js'
+import { PeriodicTask, type Logger } from '../lib/index.js'
 import type { FileStore } from '../records/index.js'
 import { columnKind, type CollectionService } from '../schema/index.js'
 
@@ -104,44 +104,25 @@ export const FILE_SWEEP_INTERVAL_MS = 60 * 60 * 1000
  * removals are idempotent and the grace period keeps in-flight writes safe.
  */
 export class FileSweeper {
-  readonly #sweep: () => Promise<SweepResult>
-  readonly #logger: Logger
-  #timer: NodeJS.Timeout | undefined
-  #running: Promise<void> | undefined
-  #stopped = false
+  readonly #task: PeriodicTask
 
   constructor(sweep: () => Promise<SweepResult>, logger: Logger) {
-    this.#sweep = sweep
-    this.#logger = logger
+    this.#task = new PeriodicTask(async () => {
+      try {
+        const r = await sweep()
+        if (r.removed.length + r.temps > 0) logger.info(r, 'orphan files removed')
+      } catch (err) {
+        logger.error({ err }, 'sweep of orphan files failed')
+      }
+    }, FILE_SWEEP_INTERVAL_MS)
   }
 
   start(): void {
-    if (this.#timer) return
-    this.#stopped = false
-    this.#timer = setInterval(() => this.#kick(), FILE_SWEEP_INTERVAL_MS)
-    this.#timer.unref()
-    this.#kick()
+    this.#task.start()
   }
 
   /** Stops the timer and waits for a sweep in progress. */
-  async stop(): Promise<void> {
-    this.#stopped = true
-    clearInterval(this.#timer)
-    this.#timer = undefined
-    await this.#running
-  }
-
-  #kick(): void {
-    if (this.#running || this.#stopped) return
-    this.#running = this.#sweep()
-      .then(
-        (r) => {
-          if (r.removed.length + r.temps > 0) this.#logger.info(r, 'orphan files removed')
-        },
-        (err: unknown) => this.#logger.error({ err }, 'sweep of orphan files failed'),
-      )
-      .finally(() => {
-        this.#running = undefined
-      })
+  stop(): Promise<void> {
+    return this.#task.stop()
   }
 }
