@@ -16,7 +16,9 @@ export {
   MAX_PENDING_CHANGES,
   RealtimeService,
   type Auth,
-  type Deliver,
+  type ConnectOptions,
+  type RealtimeMessage,
+  type RealtimeTransport,
   type RealtimeClient,
   type RealtimeOptions,
 } from './realtime-service.js'

@@ -13,7 +13,7 @@ import type { RecordChange, RecordJSON, RecordService } from '../records/index.j
 import type { RequestContext } from '../rules/index.js'
 import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
 import { parseFilter } from '../filter/index.js'
-import { EventLog, type EventLogOptions, type LoggedEvent } from './event-log.js'
+import { EventLog, type EventAction, type EventLogOptions, type LoggedEvent } from './event-log.js'
 import { parseSubscription, type Subscription } from './subscriptions.js'
 
 /** Realtime connections one client address may hold at once. */
@@ -31,8 +31,39 @@ const FILTER_SAFE_ID = /^[^"'\\]*$/
 
 export type Auth = RequestContext['auth']
 
-/** What the transport does with a client: deliver one event to one of its subscriptions. */
-export type Deliver = (subscription: Subscription, data: { action: string; record: RecordJSON }) => void
+/**
+ * What the core sends a client, in order. The transport frames it (SSE, WebSocket) and applies the
+ * subscription's `fields` option.
+ * - `event`: a logged record event (`id` from the event log) for one of the client's subscriptions,
+ *   the record as the client may see it over REST;
+ * - `resync`: the client asked to resume after an event the log no longer holds: it missed events
+ *   and must reload what it shows; events after `id` follow;
+ * - `message`: a custom topic's message (`publish`, the `@oauth2` redirect).
+ */
+export type RealtimeMessage =
+  | {
+      readonly type: 'event'
+      readonly id: number
+      readonly subscription: Subscription
+      readonly action: EventAction
+      readonly record: RecordJSON
+    }
+  | { readonly type: 'resync'; readonly id: number }
+  | { readonly type: 'message'; readonly topic: string; readonly data: unknown }
+
+/** A client's connection, as the core sees it. */
+export interface RealtimeTransport {
+  /** Sends one message (never throws: a transport that cannot send closes itself). */
+  send(message: RealtimeMessage): void
+  /** Ends the connection (auth revoked or expired, shutdown); the client may reconnect. */
+  end(reason: string): void
+}
+
+/** Options of a new connection. */
+export interface ConnectOptions {
+  /** Resume after this event id: the events after it are replayed once subscriptions are set. */
+  readonly since?: number | undefined
+}
 
 /** A connected client: its address, auth (set by its subscription requests) and subscriptions. */
 export interface RealtimeClient {
@@ -41,7 +72,7 @@ export interface RealtimeClient {
   readonly ipKey: string
   auth: Auth
   subscriptions: Subscription[]
-  readonly deliver: Deliver
+  readonly transport: RealtimeTransport
 }
 
 export interface RealtimeOptions {
@@ -121,7 +152,12 @@ export class RealtimeService {
   }
 
   /** Registers a new connection; 429 past the connections allowed to its address. */
-  connect(ip: string, ipKey: string, deliver: Deliver): RealtimeClient {
+  connect(
+    ip: string,
+    ipKey: string,
+    transport: RealtimeTransport,
+    _options: ConnectOptions = {},
+  ): RealtimeClient {
     const n = this.#perIp.get(ipKey) ?? 0
     if (n >= this.#maxPerIp) throw new GalleyError('RATE_LIMITED')
     this.#perIp.set(ipKey, n + 1)
@@ -131,7 +167,7 @@ export class RealtimeService {
       ipKey,
       auth: undefined,
       subscriptions: [],
-      deliver,
+      transport,
     }
     this.#clients.set(client.id, client)
     return client
@@ -165,6 +201,25 @@ export class RealtimeService {
     topics.forEach((t, i) => subscriptions.set(t, parseSubscription(t, i)))
     client.auth = auth
     client.subscriptions = [...subscriptions.values()]
+  }
+
+  /**
+   * Sends `data` on a custom topic (`@oauth2`, or one of the app's own, for hooks) to every client
+   * subscribed to exactly that topic (options aside), or only to client `clientId`. Record topics are
+   * not for this: their messages come from the log, checked against rules. Returns the number of
+   * clients it reached on this instance.
+   */
+  publish(topic: string, data: unknown, clientId?: string): number {
+    let reached = 0
+    const targets = clientId === undefined ? this.#clients.values() : [this.#clients.get(clientId)]
+    for (const client of targets) {
+      if (!client) continue
+      const sub = client.subscriptions.find((s) => s.name === topic)
+      if (!sub) continue
+      client.transport.send({ type: 'message', topic: sub.topic, data })
+      reached++
+    }
+    return reached
   }
 
   async #process(changes: readonly RecordChange[]): Promise<void> {
@@ -238,7 +293,8 @@ export class RealtimeService {
     for (const [key, record] of seen) {
       for (const [client, sub] of groups.get(key)?.members ?? []) {
         // a client that disconnected while the record was read is gone from the map
-        if (this.#clients.get(client.id) === client) client.deliver(sub, { action: e.action, record })
+        if (this.#clients.get(client.id) === client)
+          client.transport.send({ type: 'event', id: e.id, subscription: sub, action: e.action, record })
       }
     }
   }

@@ -11,6 +11,8 @@ export const MAX_CLIENT_ID_LENGTH = 255
 export interface Subscription {
   /** The full subscription string: the name of the events it receives. */
   readonly topic: string
+  /** The topic without its `?options=`. */
+  readonly name: string
   /** The collection name or id; undefined for topics no record event matches (`@oauth2`, custom). */
   readonly collection: string | undefined
   /** The record id of `collection/ID`; undefined for the whole collection. */
@@ -66,6 +68,7 @@ export function parseSubscription(topic: string, index: number): Subscription {
   const kind = recordId === undefined ? 'list' : 'view'
   return {
     topic,
+    name: base,
     collection: collection && rest !== '' ? collection : undefined,
     recordId,
     query,

@@ -130,9 +130,15 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
 
     app.get('/api/realtime', async (req: FastifyRequest, reply: FastifyReply) => {
       // before the response starts: past the per-address limit this is an ordinary 429
-      const client: RealtimeClient = realtime.connect(req.clientIp, clientKey(req.clientIp), (sub, data) => {
+      const client: RealtimeClient = realtime.connect(req.clientIp, clientKey(req.clientIp), {
         // deliveries start after a subscription request, long after `s` below exists
-        s.send(sub.topic, { action: data.action, record: pickRecord(sub, data.record) })
+        send: (m) => {
+          if (m.type === 'event')
+            s.send(m.subscription.topic, { action: m.action, record: pickRecord(m.subscription, m.record) })
+          else if (m.type === 'message') s.send(m.topic, m.data)
+          else s.send('resync', { id: m.id })
+        },
+        end: (reason) => s.close(reason),
       })
       reply.hijack()
       const res = reply.raw
