@@ -112,7 +112,8 @@ export class SseStream {
 /** The fields tree of a subscription's `fields` option, parsed once (a 400 when invalid). */
 const fieldTrees = new WeakMap<Subscription, FieldsNode | undefined>()
 
-function pickRecord(sub: Subscription, record: unknown): unknown {
+/** The record as the subscription's `fields` option picks it (one parse per subscription). */
+export function pickRecord(sub: Subscription, record: unknown): unknown {
   if (!sub.query.fields) return record
   if (!fieldTrees.has(sub)) fieldTrees.set(sub, parseFields(sub.query.fields))
   const tree = fieldTrees.get(sub)
