@@ -16,6 +16,7 @@ import {
 } from '../src/realtime/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { call } from './helpers/rest.js'
+import { rawStream, sleep, until } from './helpers/sse.js'
 
 ;(globalThis as { EventSource?: unknown }).EventSource = EventSource
 
@@ -23,59 +24,6 @@ const CANARY = 'canary-7f3e-never-sent'
 const PASSWORD = 'a long password 123'
 
 type Msg = { action: string; record: Record<string, unknown> }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function until(check: () => boolean, what: string, ms = 5000) {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(20)
-  }
-}
-
-/** A raw SSE connection: every frame as received, parsed into its fields. */
-async function rawStream(base: string) {
-  const ac = new AbortController()
-  const res = await fetch(`${base}/api/realtime`, { signal: ac.signal })
-  const frames: { id?: string; event?: string; data?: string; raw: string }[] = []
-  let ended = false
-  const done = (async () => {
-    const decoder = new TextDecoder()
-    let buf = ''
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buf += decoder.decode(chunk, { stream: true })
-        let i
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const raw = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          const f: (typeof frames)[number] = { raw }
-          for (const line of raw.split('\n')) {
-            const c = line.indexOf(':')
-            const k = line.slice(0, c)
-            if (k === 'id' || k === 'event' || k === 'data') f[k] = line.slice(c + 1)
-          }
-          frames.push(f)
-        }
-      }
-    } catch {
-      // aborted
-    }
-    ended = true
-  })()
-  await until(() => frames.length > 0, 'PB_CONNECT')
-  return {
-    res,
-    frames,
-    clientId: frames[0]?.id ?? '',
-    get ended() {
-      return ended
-    },
-    done,
-    close: () => ac.abort(),
-  }
-}
 
 for (const { kind, skip } of DB_KINDS) {
   describe.skipIf(skip)(`realtime SSE (${kind})`, () => {
@@ -333,31 +281,43 @@ for (const { kind, skip } of DB_KINDS) {
     })
 
     it('the event log keeps increasing ids and prunes by count and by age', async () => {
-      const log = new EventLog(g.galley.database, g.galley.logger, { retentionCount: 3, retentionMs: 60_000 })
-      const now = Date.now()
-      const appended = await log.append(
-        Array.from({ length: 5 }, (_, i) => ({
-          collectionId: 'x',
-          action: 'create' as const,
-          record: { id: `r${i}` },
-        })),
-        now,
-      )
-      const ids = appended.map((e) => e.id)
-      expect([...ids].sort((a, b) => a - b)).toEqual(ids)
-      expect(new Set(ids).size).toBe(5)
-      await log.prune(now)
-      const kept = await log.read(0, 1_000_000)
-      expect(kept.map((e) => e.id)).toEqual(ids.slice(2))
-      expect(kept[2]).toMatchObject({ collectionId: 'x', action: 'create', record: { id: 'r4' } })
-      // everything is older than the retention a minute later: all gone, and ids never come back
-      await log.prune(now + 60_001)
-      expect(await log.read(0, 10)).toEqual([])
-      const [next] = await log.append([{ collectionId: 'x', action: 'delete', record: { id: 'r5' } }])
-      expect(next!.id).toBeGreaterThan(ids[4]!)
+      // its own Galley: pruning the shared log would (rightly) send resync to other tests' clients
+      const own = await createStore(kind)
+      const other = await startGalley(own)
+      try {
+        const log = new EventLog(other.galley.database, other.galley.logger, {
+          retentionCount: 3,
+          retentionMs: 60_000,
+        })
+        const now = Date.now()
+        const appended = await log.append(
+          Array.from({ length: 5 }, (_, i) => ({
+            collectionId: 'x',
+            action: 'create' as const,
+            record: { id: `r${i}` },
+          })),
+          now,
+        )
+        const ids = appended.map((e) => e.id)
+        expect([...ids].sort((a, b) => a - b)).toEqual(ids)
+        expect(new Set(ids).size).toBe(5)
+        await log.prune(now)
+        const kept = await log.read(0, 1_000_000)
+        expect(kept.map((e) => e.id)).toEqual(ids.slice(2))
+        expect(kept[2]).toMatchObject({ collectionId: 'x', action: 'create', record: { id: 'r4' } })
+        // everything is older than the retention a minute later: all gone, and ids never come back
+        await log.prune(now + 60_001)
+        expect(await log.read(0, 10)).toEqual([])
+        const [next] = await log.append([{ collectionId: 'x', action: 'delete', record: { id: 'r5' } }])
+        expect(next!.id).toBeGreaterThan(ids[4]!)
+        expect(await log.prunedThrough()).toBe(ids[4])
+      } finally {
+        await other.close()
+        await own.cleanup()
+      }
     })
 
-    it('wire: PB_CONNECT, event named by the full topic, id is the client id, no hidden field in any frame', async () => {
+    it('wire: PB_CONNECT with the client id, event named by the full topic with its log id, no hidden field in any frame', async () => {
       const s = await rawStream(g.url)
       expect(s.res.headers.get('content-type')).toBe('text/event-stream')
       expect(s.res.headers.get('cache-control')).toBe('no-store')
@@ -377,7 +337,9 @@ for (const { kind, skip } of DB_KINDS) {
       await until(() => s.frames.length === 2, 'the filtered event')
       await sleep(200)
       expect(s.frames).toHaveLength(2)
-      expect(s.frames[1]).toMatchObject({ id: s.clientId, event: topic })
+      expect(s.frames[0]).toMatchObject({ id: s.clientId })
+      // an event's SSE id is its log id: EventSource sends it back as Last-Event-ID to resume
+      expect(s.frames[1]).toMatchObject({ id: String(await g.galley.realtime.log.lastId()), event: topic })
       expect(JSON.parse(s.frames[1]!.data!)).toMatchObject({
         action: 'create',
         record: { id: p.id, title: 'match' },

@@ -319,7 +319,7 @@ export const newTokenKey = (): string => randomString(50, ALPHANUMERIC)
 const MAX_TOKEN_LENGTH = 8192
 
 /** The token of an `Authorization` header (`Bearer` optional, as PocketBase); undefined if none. */
-function bearerToken(header: string | undefined): string | undefined {
+export function bearerToken(header: string | undefined): string | undefined {
   if (!header) return undefined
   const token = header.replace(/^bearer\s+/i, '').trim()
   return token === '' || token.length > MAX_TOKEN_LENGTH ? undefined : token

@@ -1,6 +1,7 @@
 export { isSuperuser, SUPERUSERS, type Actor } from './actor.js'
 export {
   AuthService,
+  bearerToken,
   newTokenKey,
   type AuthDeps,
   type AuthOptions,

@@ -4,6 +4,10 @@ import type { Logger } from '../lib/index.js'
 
 /** The event log: an internal table of the auxiliary store (`auxiliary.db`; on PostgreSQL the main database). */
 export const EVENT_LOG_TABLE = '_realtimeEvents'
+/** One row: the newest id pruned so far (a resume from before it has lost events). */
+export const EVENT_LOG_STATE_TABLE = '_realtimeEventsPruned'
+/** The channel every instance listens on: its payload is the newest appended id. */
+export const EVENT_CHANNEL = 'galley_realtime'
 /** Events older than this are pruned (the issue's default: 10 minutes). */
 export const EVENT_RETENTION_MS = 10 * 60 * 1000
 /** At most this many events are kept, whatever their age. */
@@ -75,9 +79,19 @@ export class EventLog {
         .on(EVENT_LOG_TABLE)
         .column('created')
         .execute()
+      await aux.schema
+        .createTable(EVENT_LOG_STATE_TABLE)
+        .ifNotExists()
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('through', 'bigint', (c) => c.notNull())
+        .execute()
     } catch (err) {
-      // two PostgreSQL instances racing on CREATE … IF NOT EXISTS: the table exists either way
-      if (!(await dialect.tableExists(aux, EVENT_LOG_TABLE))) throw err
+      // two PostgreSQL instances racing on CREATE … IF NOT EXISTS: the tables exist either way
+      if (
+        !(await dialect.tableExists(aux, EVENT_LOG_TABLE)) ||
+        !(await dialect.tableExists(aux, EVENT_LOG_STATE_TABLE))
+      )
+        throw err
     }
     this.#timer = setInterval(() => {
       this.#pruning = this.prune().then(
@@ -94,11 +108,17 @@ export class EventLog {
     await this.#pruning
   }
 
-  /** Appends `events` in order in one transaction; returns them with their ids. */
+  /**
+   * Appends `events` in order in one transaction and tells every instance (EVENT_CHANNEL, sent with
+   * the commit); returns them with their ids. Appends hold one lock to their commit, so ids become
+   * visible in increasing order, on every instance: a reader never sees id 6 and later 5.
+   */
   async append(events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
-    // One append at a time per instance (the hub's queue), so ids commit in order here. Several
-    // instances on one PostgreSQL database will also need a lock held to the commit (see docs).
+    if (events.length === 0) return []
+    const { dialect } = this.#database
     return this.#database.aux.transaction().execute(async (trx) => {
+      // SQLite: one process, whose appends already run one at a time (the realtime queue)
+      if (dialect.name === 'postgres') await dialect.lockKey(trx, EVENT_LOG_TABLE)
       const out: LoggedEvent[] = []
       for (const e of events) {
         const row = await trx
@@ -113,19 +133,22 @@ export class EventLog {
           .executeTakeFirstOrThrow()
         out.push({ ...e, id: Number((row as { id: number | string }).id) })
       }
+      await this.#database.publish(EVENT_CHANNEL, String(out[out.length - 1]!.id), trx)
       return out
     })
   }
 
-  /** The events after `afterId`, oldest first, at most `limit` (for resume and other instances). */
-  async read(afterId: number, limit: number): Promise<LoggedEvent[]> {
-    const rows = await this.#database.aux
+  /**
+   * The events after `afterId` (and up to `upTo`), oldest first, at most `limit` (for the dispatcher,
+   * resume and other instances).
+   */
+  async read(afterId: number, limit: number, upTo?: number): Promise<LoggedEvent[]> {
+    let q = this.#database.aux
       .selectFrom(EVENT_LOG_TABLE)
       .select(['id', 'collectionRef', 'action', 'record'])
       .where('id', '>', afterId)
-      .orderBy('id')
-      .limit(limit)
-      .execute()
+    if (upTo !== undefined) q = q.where('id', '<=', upTo)
+    const rows = await q.orderBy('id').limit(limit).execute()
     return rows.map((r) => {
       const row = r as { id: number | string; collectionRef: string; action: EventAction; record: string }
       return {
@@ -160,8 +183,30 @@ export class EventLog {
       lo - 1 + EVENT_PRUNE_BATCH,
     )
     if (cutoff < lo) return 0
-    const result = await aux.deleteFrom(EVENT_LOG_TABLE).where('id', '<=', cutoff).executeTakeFirst()
-    return Number(result.numDeletedRows)
+    return aux.transaction().execute(async (trx) => {
+      const result = await trx.deleteFrom(EVENT_LOG_TABLE).where('id', '<=', cutoff).executeTakeFirst()
+      // two instances pruning at once: the newer bound wins
+      await trx
+        .insertInto(EVENT_LOG_STATE_TABLE)
+        .values({ id: 1, through: cutoff })
+        .onConflict((oc) =>
+          oc.column('id').doUpdateSet({
+            through: sql<number>`CASE WHEN ${sql.ref(`${EVENT_LOG_STATE_TABLE}.through`)} < ${cutoff} THEN ${cutoff} ELSE ${sql.ref(`${EVENT_LOG_STATE_TABLE}.through`)} END`,
+          }),
+        )
+        .execute()
+      return Number(result.numDeletedRows)
+    })
+  }
+
+  /** The newest pruned id, 0 when nothing was pruned: a resume from before it has lost events. */
+  async prunedThrough(): Promise<number> {
+    const row = await this.#database.aux
+      .selectFrom(EVENT_LOG_STATE_TABLE)
+      .select('through')
+      .where('id', '=', 1)
+      .executeTakeFirst()
+    return row ? Number(row.through) : 0
   }
 
   /** The newest id, 0 when the log is empty. */

@@ -1,19 +1,15 @@
-import { sql } from 'kysely'
-import type { Database, Executor } from '../db/index.js'
-import {
-  GalleyError,
-  badRequest,
-  forbidden,
-  isGalleyError,
-  notFound,
-  randomString,
-  type Logger,
-} from '../lib/index.js'
+import type { Database } from '../db/index.js'
+import { GalleyError, badRequest, forbidden, notFound, randomString, type Logger } from '../lib/index.js'
 import type { RecordChange, RecordJSON, RecordService } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
 import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
-import { parseFilter } from '../filter/index.js'
-import { EventLog, type EventAction, type EventLogOptions, type LoggedEvent } from './event-log.js'
+import {
+  EVENT_CHANNEL,
+  EventLog,
+  type EventAction,
+  type EventLogOptions,
+  type LoggedEvent,
+} from './event-log.js'
 import { parseSubscription, type Subscription } from './subscriptions.js'
 
 /** Realtime connections one client address may hold at once. */
@@ -21,13 +17,20 @@ export const MAX_CONNECTIONS_PER_IP = 100
 /** Characters of a client id (PocketBase: 40 random alphanumerics). */
 export const CLIENT_ID_LENGTH = 40
 /**
- * Committed changes waiting to be logged and delivered. Past this (the database far slower than
- * the writes) new changes are dropped with an error in the log rather than filling the memory.
+ * Committed changes waiting to be logged. Past this (the database far slower than the writes) new
+ * changes are dropped with an error in the log rather than filling the memory.
  */
 export const MAX_PENDING_CHANGES = 10_000
-
-/** Ids that can be written inside a filter string literal unchanged. */
-const FILTER_SAFE_ID = /^[^"'\\]*$/
+/** Events read from the log at once, by the dispatcher and by a resuming client. */
+export const READ_BATCH = 500
+/** Where recently connected clients started, for a resume naming the client (SSE `Last-Event-ID`). */
+export const MAX_RESUMABLE_CLIENTS = 10_000
+/** The dispatcher reads the log this often even without a notification (one lost between instances). */
+export const POLL_INTERVAL_MS = 2_000
+/** Custom-topic messages between instances travel in a NOTIFY payload: at most this many bytes. */
+export const MAX_PUBLISH_BYTES = 7_000
+/** The channel of `publish` between instances. */
+const MESSAGE_CHANNEL = 'galley_realtime_message'
 
 export type Auth = RequestContext['auth']
 
@@ -75,31 +78,34 @@ export interface RealtimeClient {
   readonly transport: RealtimeTransport
 }
 
+/** A client and what the core keeps about it. */
+interface Client extends RealtimeClient {
+  /** Replaying the log from `since`: live events wait until the replay caught up. */
+  replaying: boolean
+  replayStarted: boolean
+  readonly since: number | undefined
+  /** Events up to this id are not this client's (it resumed after it, or connected after it). */
+  floor: number
+  expiry: ReturnType<typeof setTimeout> | undefined
+}
+
 export interface RealtimeOptions {
   readonly database: Database
   readonly collections: CollectionService
   readonly logger: Logger
   readonly log?: EventLogOptions
   readonly maxConnectionsPerIp?: number
+  readonly pollIntervalMs?: number
 }
 
 const authKey = (auth: Auth) => (auth ? `${auth.collection.id}/${String(auth.record.id)}` : '')
 
-class Rollback extends Error {}
-
-/** Whether `filter` parses as a complete expression by itself. */
-function parsesAlone(filter: string): boolean {
-  try {
-    parseFilter(filter)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /**
- * The subscription core (§9): committed record changes become logged events, which are delivered
- * to each subscribed client that may see the record, as the records service shows it to that client.
+ * The subscription core (§9). Committed record changes are appended to the event log (every
+ * instance's, on PostgreSQL); each instance's dispatcher reads the log in id order, from where it
+ * is, when told of new events (NOTIFY) or every POLL_INTERVAL_MS, and delivers each event to the
+ * subscribed clients that may see the record, as the records service shows it to them. A client
+ * resuming from an event id replays the log from there before it receives live events.
  */
 export class RealtimeService {
   readonly log: EventLog
@@ -107,17 +113,29 @@ export class RealtimeService {
   readonly #collections: CollectionService
   readonly #logger: Logger
   readonly #maxPerIp: number
-  readonly #clients = new Map<string, RealtimeClient>()
+  readonly #pollMs: number
+  readonly #clients = new Map<string, Client>()
   readonly #perIp = new Map<string, number>()
+  /** clientId -> the event id it started after (SSE's `Last-Event-ID` is the client id until an event). */
+  readonly #resumable = new Map<string, number>()
   #records: RecordService | undefined
-  #queue: Promise<void> = Promise.resolve()
+  #appending: Promise<void> = Promise.resolve()
   #pending = 0
+  /** The last event whose recipients were chosen, and the last one fully dispatched. */
+  #selected = 0
+  #cursor = 0
+  #wanted = false
+  #draining: Promise<void> | undefined
+  #stopped = false
+  #unsubscribe: (() => void)[] = []
+  #poll: ReturnType<typeof setInterval> | undefined
 
   constructor(options: RealtimeOptions) {
     this.#database = options.database
     this.#collections = options.collections
     this.#logger = options.logger
     this.#maxPerIp = options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP
+    this.#pollMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.log = new EventLog(options.database, options.logger, options.log)
   }
 
@@ -125,30 +143,63 @@ export class RealtimeService {
   async start(records: RecordService): Promise<void> {
     this.#records = records
     await this.log.start()
+    // events logged before this instance started are not its to deliver: its clients connect later
+    this.#cursor = this.#selected = await this.log.lastId()
+    this.#unsubscribe.push(
+      this.#database.subscribe(
+        EVENT_CHANNEL,
+        () => this.#wake(),
+        () => this.#wake(),
+      ),
+      this.#database.subscribe(MESSAGE_CHANNEL, (payload) => this.#received(payload)),
+    )
+    if (this.#database.dialect.name === 'postgres') {
+      this.#poll = setInterval(() => this.#wake(), this.#pollMs)
+      this.#poll.unref()
+    }
   }
 
-  /** Waits for the changes already committed to be logged and delivered, then stops pruning. */
+  /** Waits for the changes already committed to be logged and delivered, then stops. */
   async stop(): Promise<void> {
-    await this.#queue
+    await this.#appending
+    this.#wake()
+    while (this.#draining) await this.#draining
+    this.#stopped = true
+    if (this.#poll) clearInterval(this.#poll)
+    for (const off of this.#unsubscribe) off()
+    for (const client of this.#clients.values()) if (client.expiry) clearTimeout(client.expiry)
     await this.log.stop()
   }
 
-  /** The records service's commit listener: queues the changes, in commit order. */
+  /** The records service's commit listener: logs the changes, in commit order. */
   readonly committed = (changes: readonly RecordChange[]): void => {
     if (this.#pending + changes.length > MAX_PENDING_CHANGES) {
       this.#logger.error({ dropped: changes.length }, 'realtime: too many pending events, dropping')
       return
     }
     this.#pending += changes.length
-    this.#queue = this.#queue.then(async () => {
+    const events = changes.map((ch) => ({
+      collectionId: ch.collection.id,
+      action: ch.action,
+      record: this.#image(ch.collection, ch.row),
+    }))
+    this.#appending = this.#appending.then(async () => {
       try {
-        await this.#process(changes)
+        await this.log.append(events)
       } catch (err) {
-        this.#logger.error({ err }, 'realtime: delivery failed')
+        this.#logger.error({ err, lost: events.length }, 'realtime: events could not be logged')
       } finally {
         this.#pending -= changes.length
       }
+      this.#wake()
     })
+  }
+
+  /** The stored row in its JSON form (every field, hidden ones too: the log is internal). */
+  #image(c: Collection, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
+    const out: Record<string, unknown> = {}
+    for (const f of c.fields) out[f.name] = this.#database.dialect.decode(columnKind(f), row[f.name])
+    return out
   }
 
   /** Registers a new connection; 429 past the connections allowed to its address. */
@@ -156,26 +207,49 @@ export class RealtimeService {
     ip: string,
     ipKey: string,
     transport: RealtimeTransport,
-    _options: ConnectOptions = {},
+    options: ConnectOptions = {},
   ): RealtimeClient {
     const n = this.#perIp.get(ipKey) ?? 0
     if (n >= this.#maxPerIp) throw new GalleyError('RATE_LIMITED')
     this.#perIp.set(ipKey, n + 1)
-    const client: RealtimeClient = {
+    const since = options.since
+    const client: Client = {
       id: randomString(CLIENT_ID_LENGTH),
       ip,
       ipKey,
       auth: undefined,
       subscriptions: [],
       transport,
+      replaying: since !== undefined,
+      replayStarted: false,
+      since,
+      floor: since ?? this.#selected,
+      expiry: undefined,
     }
     this.#clients.set(client.id, client)
+    if (this.#resumable.size >= MAX_RESUMABLE_CLIENTS) {
+      const oldest = this.#resumable.keys().next().value
+      if (oldest !== undefined) this.#resumable.delete(oldest)
+    }
+    this.#resumable.set(client.id, since ?? this.#selected)
     return client
   }
 
+  /**
+   * The event id to resume after for an SSE `Last-Event-ID` / WebSocket cursor: an event id, or a
+   * client id (a client that saw no event since it connected resumes from where it started).
+   * Undefined when it names nothing known.
+   */
+  resumeCursor(lastEventId: string): number | undefined {
+    if (/^\d{1,15}$/.test(lastEventId)) return Number(lastEventId)
+    return this.#resumable.get(lastEventId)
+  }
+
   disconnect(client: RealtimeClient): void {
-    if (this.#clients.get(client.id) !== client) return
+    const c = this.#clients.get(client.id)
+    if (c !== client) return
     this.#clients.delete(client.id)
+    if (c.expiry) clearTimeout(c.expiry)
     const n = (this.#perIp.get(client.ipKey) ?? 1) - 1
     if (n > 0) this.#perIp.set(client.ipKey, n)
     else this.#perIp.delete(client.ipKey)
@@ -189,8 +263,16 @@ export class RealtimeService {
    * `POST /api/realtime` (§9.2): replaces the client's subscriptions. The request must come from
    * the address that connected, and may only set the auth of a guest client or keep the same one
    * (PocketBase v0.38.2): another connection cannot take over or re-auth someone else's client.
+   * `authExpires` (ms since the epoch): when the token expires, the connection ends. A resuming
+   * client's replay starts with its first subscriptions.
    */
-  setSubscriptions(clientId: string, ip: string, auth: Auth, topics: readonly string[]): void {
+  setSubscriptions(
+    clientId: string,
+    ip: string,
+    auth: Auth,
+    topics: readonly string[],
+    authExpires?: number,
+  ): void {
     const client = this.#clients.get(clientId)
     if (!client) throw notFound('Missing or invalid client id.')
     if (client.ip !== ip) throw badRequest('Invalid realtime client.')
@@ -201,77 +283,147 @@ export class RealtimeService {
     topics.forEach((t, i) => subscriptions.set(t, parseSubscription(t, i)))
     client.auth = auth
     client.subscriptions = [...subscriptions.values()]
+    if (client.expiry) clearTimeout(client.expiry)
+    client.expiry = undefined
+    if (auth && authExpires !== undefined) {
+      // setTimeout's limit is about 24.8 days; tokens last far less
+      const ms = Math.min(Math.max(authExpires - Date.now(), 0), 2 ** 31 - 1)
+      client.expiry = setTimeout(() => this.#end(client, 'auth expired'), ms)
+      client.expiry.unref()
+    }
+    if (client.replaying && !client.replayStarted && client.subscriptions.length > 0) {
+      client.replayStarted = true
+      void this.#replay(client)
+    }
+  }
+
+  #end(client: Client, reason: string): void {
+    this.disconnect(client)
+    client.transport.end(reason)
   }
 
   /**
    * Sends `data` on a custom topic (`@oauth2`, or one of the app's own, for hooks) to every client
-   * subscribed to exactly that topic (options aside), or only to client `clientId`. Record topics are
-   * not for this: their messages come from the log, checked against rules. Returns the number of
-   * clients it reached on this instance.
+   * subscribed to exactly that topic (options aside), or only to client `clientId`, on every
+   * instance. Record topics are not for this: their messages come from the log, checked against
+   * rules. The message must fit MAX_PUBLISH_BYTES as JSON (400 otherwise).
    */
-  publish(topic: string, data: unknown, clientId?: string): number {
-    let reached = 0
-    const targets = clientId === undefined ? this.#clients.values() : [this.#clients.get(clientId)]
-    for (const client of targets) {
-      if (!client) continue
-      const sub = client.subscriptions.find((s) => s.name === topic)
-      if (!sub) continue
-      client.transport.send({ type: 'message', topic: sub.topic, data })
-      reached++
-    }
-    return reached
+  async publish(topic: string, data: unknown, clientId?: string): Promise<void> {
+    const payload = JSON.stringify({ topic, data, clientId })
+    if (Buffer.byteLength(payload) > MAX_PUBLISH_BYTES)
+      throw badRequest(`The message must be at most ${MAX_PUBLISH_BYTES} bytes.`)
+    await this.#database.publish(MESSAGE_CHANNEL, payload)
   }
 
-  async #process(changes: readonly RecordChange[]): Promise<void> {
-    this.#followAuth(changes)
-    const events = await this.log.append(
-      changes.map((ch) => ({
-        collectionId: ch.collection.id,
-        action: ch.action,
-        record: this.#image(ch.collection, ch.row),
-      })),
-    )
-    for (const e of events) await this.deliver(e)
+  #received(payload: string): void {
+    let m: { topic?: unknown; data?: unknown; clientId?: unknown }
+    try {
+      m = JSON.parse(payload) as typeof m
+    } catch {
+      return
+    }
+    if (typeof m.topic !== 'string') return
+    const targets =
+      typeof m.clientId === 'string' ? [this.#clients.get(m.clientId)] : [...this.#clients.values()]
+    for (const client of targets) {
+      const sub = client?.subscriptions.find((s) => s.name === m.topic)
+      if (client && sub) client.transport.send({ type: 'message', topic: sub.topic, data: m.data })
+    }
+  }
+
+  /** Asks the dispatcher to read the log (new events, a notification, the poll). */
+  #wake(): void {
+    this.#wanted = true
+    if (this.#draining || this.#stopped) return
+    this.#draining = this.#drain().finally(() => {
+      this.#draining = undefined
+      if (this.#wanted && !this.#stopped) this.#wake()
+    })
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#wanted && !this.#stopped) {
+      this.#wanted = false
+      try {
+        for (;;) {
+          const events = await this.log.read(this.#cursor, READ_BATCH)
+          if (events.length > 0 && events[0]!.id > this.#cursor + 1) await this.#checkLost(events[0]!.id)
+          for (const e of events) await this.#dispatch(e)
+          if (events.length < READ_BATCH) break
+        }
+      } catch (err) {
+        // the database away: the next notification or poll tries again from the same cursor
+        this.#logger.error({ err }, 'realtime: reading the event log failed')
+        return
+      }
+    }
+  }
+
+  /**
+   * The dispatcher found a gap before `next`: ids a rolled-back append never used, or events pruned
+   * before this instance read them (it fell more than the retention behind). Clients of the latter
+   * missed events: they are told to resync.
+   */
+  async #checkLost(next: number): Promise<void> {
+    if ((await this.log.prunedThrough()) <= this.#cursor) return
+    this.#logger.error({ from: this.#cursor, to: next }, 'realtime: events pruned before delivery')
+    for (const client of this.#clients.values())
+      if (!client.replaying) client.transport.send({ type: 'resync', id: next - 1 })
+  }
+
+  /** Delivers one event to every live client, in log order. */
+  async #dispatch(e: LoggedEvent): Promise<void> {
+    const c = this.#collections.find(e.collectionId)
+    if (c?.type === 'auth') await this.#followAuth(c, e)
+    const recipients: Client[] = []
+    for (const client of this.#clients.values())
+      if (!client.replaying && client.floor < e.id) recipients.push(client)
+    this.#selected = e.id
+    try {
+      if (c && c.type !== 'view') await this.#deliver(c, e, recipients)
+    } catch (err) {
+      this.#logger.error({ err, event: e.id }, 'realtime: delivery failed')
+    }
+    this.#cursor = e.id
   }
 
   /**
    * §9.2: a client's auth follows its record. An update refreshes it (a rule reading
    * `@request.auth.role` sees the new role); a delete, or a new tokenKey (a new password or email
-   * revokes every session), clears it: the client is a guest from the next event on.
+   * revokes every session), ends the connection.
    */
-  #followAuth(changes: readonly RecordChange[]): void {
-    for (const ch of changes) {
-      if (ch.collection.type !== 'auth') continue
-      const id = String(ch.row.id)
-      for (const client of this.#clients.values()) {
-        const auth = client.auth
-        if (!auth || auth.collection.id !== ch.collection.id || String(auth.record.id) !== id) continue
-        const revoked = ch.action === 'delete' || ch.row.tokenKey !== auth.record.tokenKey
-        client.auth = revoked ? undefined : { collection: ch.collection, record: ch.row }
-      }
+  async #followAuth(c: Collection, e: LoggedEvent): Promise<void> {
+    const id = String(e.record.id)
+    const affected = [...this.#clients.values()].filter(
+      (cl) => cl.auth?.collection.id === c.id && String(cl.auth.record.id) === id,
+    )
+    if (affected.length === 0) return
+    const row =
+      e.action === 'delete'
+        ? undefined
+        : await this.#records?.find(c, id, undefined, {
+            method: 'GET',
+            headers: {},
+            query: {},
+            body: {},
+            context: 'realtime',
+          })
+    for (const client of affected) {
+      const auth = client.auth!
+      if (!row || row.tokenKey !== auth.record.tokenKey) this.#end(client, 'auth revoked')
+      else client.auth = { collection: c, record: row }
     }
   }
 
-  /** The stored row in its JSON form (every field, hidden ones too: the log is internal). */
-  #image(c: Collection, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
-    const out: Record<string, unknown> = {}
-    for (const f of c.fields) out[f.name] = this.#database.dialect.decode(columnKind(f), row[f.name])
-    return out
-  }
-
   /**
-   * Delivers one logged event to every subscription it matches whose client may see the record.
-   * Subscriptions sharing auth and options read the record once, through the records service.
+   * Sends event `e` to each subscription of `clients` it matches whose client may see the record.
+   * Subscriptions sharing auth and options are one reader: the records service decides them all
+   * at once (in memory, or one query for those whose rules need the database).
    */
-  async deliver(e: LoggedEvent): Promise<void> {
-    const c = this.#collections.find(e.collectionId)
-    if (!c || c.type === 'view' || this.#clients.size === 0) return
+  async #deliver(c: Collection, e: LoggedEvent, clients: readonly Client[]): Promise<void> {
     const id = String(e.record.id)
-    const groups = new Map<
-      string,
-      { auth: Auth; sub: Subscription; members: [RealtimeClient, Subscription][] }
-    >()
-    for (const client of this.#clients.values()) {
+    const groups = new Map<string, { auth: Auth; sub: Subscription; members: [Client, Subscription][] }>()
+    for (const client of clients) {
       for (const sub of client.subscriptions) {
         if (sub.collection !== c.name && sub.collection !== c.id) continue
         if (sub.recordId !== undefined && sub.recordId !== id) continue
@@ -281,112 +433,70 @@ export class RealtimeService {
         else groups.set(key, { auth: client.auth, sub, members: [[client, sub]] })
       }
     }
-    if (groups.size === 0) return
-    const seen = new Map<string, RecordJSON>()
-    const readAll = async (ex?: Executor) => {
-      for (const [key, g] of groups) {
-        const record = await this.#read(c, id, g.auth, g.sub, ex)
-        if (record) seen.set(key, record)
-      }
-    }
-    if (!(await this.#asStored(c, e.record, readAll))) return
-    for (const [key, record] of seen) {
-      for (const [client, sub] of groups.get(key)?.members ?? []) {
-        // a client that disconnected while the record was read is gone from the map
+    const records = this.#records
+    if (groups.size === 0 || !records) return
+    const list = [...groups.values()]
+    const seen = await records.readImage(
+      c,
+      e.record,
+      list.map((g) => ({
+        request: {
+          auth: g.auth,
+          method: 'GET',
+          headers: g.sub.headers,
+          query: g.sub.query,
+          body: {},
+          context: 'realtime',
+        },
+        view: g.sub.recordId !== undefined,
+        filter: g.sub.query.filter ?? '',
+        expand: g.sub.query.expand,
+      })),
+    )
+    list.forEach((g, i) => {
+      const record = seen[i]
+      if (!record) return
+      for (const [client, sub] of g.members) {
+        // a client that disconnected (or went replaying) meanwhile is skipped
         if (this.#clients.get(client.id) === client)
           client.transport.send({ type: 'event', id: e.id, subscription: sub, action: e.action, record })
       }
-    }
+    })
   }
 
   /**
-   * Runs `fn` in a transaction where the record is exactly the event's row image (a deleted row put
-   * back, a row changed since replaced by the image), then rolls it back. So every event is checked
-   * and serialized as of its own commit, by the same read path as REST: a create is not lost
-   * because the record was deleted before delivery, a delete is checked against the row as it was
-   * (what PocketBase checks before deleting), and a later replay of the log sees the same thing.
-   * False when the image cannot be put in place (its unique values taken since): the event is then
-   * delivered to nobody.
+   * A resuming client: every logged event after its `since` that it may see, in order, re-checked
+   * now, then live events. Its replay catches up with the dispatcher (events up to the last one the
+   * dispatcher chose recipients for) and only then becomes live, in one synchronous step, so no
+   * event is missed or sent twice. A `since` the log no longer covers (pruned) or does not know (a
+   * newer id than any) gets `resync` first.
    */
-  async #asStored(
-    c: Collection,
-    image: Readonly<Record<string, unknown>>,
-    fn: (ex: Executor) => Promise<void>,
-  ) {
-    const d = this.#database.dialect
-    let done = false
+  async #replay(client: Client): Promise<void> {
+    let cursor = client.since ?? this.#selected
     try {
-      await this.#database.transaction(async (trx) => {
-        const values: Record<string, unknown> = {}
-        for (const f of c.fields) if (f.name in image) values[f.name] = d.encode(columnKind(f), image[f.name])
-        await trx.deleteFrom(c.name).where('id', '=', String(image.id)).execute()
-        await trx.insertInto(c.name).values(values).execute()
-        await fn(trx)
-        done = true
-        throw new Rollback()
-      })
-    } catch (err) {
-      if (!(err instanceof Rollback)) {
-        this.#logger.warn(
-          { err, collection: c.name },
-          'realtime: record image not checkable, event not delivered',
-        )
-        return false
+      const pruned = await this.log.prunedThrough()
+      if (cursor < pruned || cursor > (await this.log.lastId())) {
+        client.transport.send({ type: 'resync', id: this.#selected })
+        cursor = client.floor = this.#selected
       }
-    }
-    return done
-  }
-
-  /**
-   * The record as the subscriber would get it over REST (view for `collection/ID`, a one-record
-   * list for the collection), or undefined when it may not see it. Errors skip only this reader.
-   */
-  async #read(c: Collection, id: string, auth: Auth, sub: Subscription, ex?: Executor) {
-    const records = this.#records
-    if (!records) return undefined
-    const request: RequestContext = {
-      auth,
-      method: 'GET',
-      headers: sub.headers,
-      query: sub.query,
-      body: {},
-      context: 'realtime',
-    }
-    const opts = { expand: sub.query.expand, executor: ex }
-    const filter = sub.query.filter ?? ''
-    const read = async (): Promise<RecordJSON | undefined> => {
-      let record: RecordJSON | undefined
-      if (sub.recordId !== undefined) {
-        record = await records.view(c, id, request, opts)
-        // PocketBase checks the filter option too; here it goes through the list path as well
-        if (filter === '') return record
+      for (let rounds = 0; this.#clients.get(client.id) === client; rounds++) {
+        const target = this.#selected
+        if (cursor >= target) {
+          client.replaying = false
+          return
+        }
+        if (rounds > 10_000) throw new Error('resume does not catch up')
+        const events = await this.log.read(cursor, READ_BATCH, target)
+        if (events.length === 0) cursor = target
+        for (const e of events) {
+          const c = this.#collections.find(e.collectionId)
+          if (c && c.type !== 'view') await this.#deliver(c, e, [client])
+          cursor = e.id
+        }
       }
-      if (!FILTER_SAFE_ID.test(id)) return undefined
-      // the option must be a whole expression on its own: `false) || (true` cannot leave its parentheses
-      if (filter !== '' && !parsesAlone(filter)) return undefined
-      const text = filter === '' ? `id = "${id}"` : `id = "${id}" && (${filter})`
-      const page = await records.list(
-        c,
-        { page: 1, perPage: 1, sort: '', filter: text, skipTotal: true },
-        request,
-        opts,
-      )
-      return page.items[0] === undefined ? undefined : (record ?? page.items[0])
-    }
-    // inside the rollback transaction a failed statement would end it on PostgreSQL: one savepoint per read
-    if (ex) await sql`SAVEPOINT realtime_read`.execute(ex)
-    try {
-      const record = await read()
-      if (ex) await sql`RELEASE SAVEPOINT realtime_read`.execute(ex)
-      return record
     } catch (err) {
-      if (ex) await sql`ROLLBACK TO SAVEPOINT realtime_read`.execute(ex)
-      if (!isGalleyError(err) || err.status >= 500)
-        this.#logger.warn(
-          { err, collection: c.name, topic: sub.topic },
-          'realtime: access check failed for a subscriber',
-        )
-      return undefined
+      this.#logger.error({ err, clientId: client.id }, 'realtime: resume failed')
+      this.#end(client, 'resume failed')
     }
   }
 }

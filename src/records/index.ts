@@ -22,3 +22,4 @@ export {
   type StoredFileInfo,
 } from './uploads.js'
 export { fileMaxSize } from './record-write.js'
+export { MAX_CONDITIONS_PER_QUERY, type ImageReader } from './image-read.js'

@@ -22,6 +22,7 @@ import { MANAGED, managedExpression, rowToJSON, type RecordJSON, type RecordRow 
 import { expandRecords, type ExpandEnv } from './expand.js'
 import { planExpand, type ExpandNode } from './expand-plan.js'
 import { deleteRecord } from './record-delete.js'
+import { readImage, type ImageReader } from './image-read.js'
 import { isSuperuserRequest } from './request.js'
 import {
   createIsOneStatement,
@@ -356,6 +357,30 @@ export class RecordService {
     const json = this.serialize(c, row, request)
     if (plan) await this.#expand([json], plan, request, opts, 'refuse')
     return json
+  }
+
+  /**
+   * Realtime (§9): which of `readers` may see `image` (a logged row, in its JSON form) and the record
+   * as each would get it over REST (rules, hidden fields, email visibility, `expand`), decided in
+   * memory where the rules allow and otherwise in one query for all readers (see `readImage`).
+   * Undefined for a reader that may not see it. Expansion problems leave relations out.
+   */
+  async readImage(
+    c: Collection,
+    image: Readonly<Record<string, unknown>>,
+    readers: readonly (ImageReader & { readonly expand?: string | undefined })[],
+  ): Promise<(RecordJSON | undefined)[]> {
+    const out = await readImage(
+      { executor: this.#database.db, dialect: this.#database.dialect, env: (r) => this.#env(r) },
+      c,
+      image,
+      readers,
+    )
+    for (const [i, json] of out.entries()) {
+      const reader = readers[i]!
+      if (json && reader.expand) await this.expandRecord(c, json, reader.request, reader.expand)
+    }
+    return out
   }
 
   async create(

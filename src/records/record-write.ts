@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Database, Executor } from '../db/index.js'
+import type { Database, Executor, GalleyDialect } from '../db/index.js'
 import { FilterError } from '../filter/index.js'
 import {
   GalleyError,
@@ -315,7 +315,7 @@ async function hasManageAccess(w: Written): Promise<boolean> {
  * `@collection.*`) would read the CTE instead. Collection names cannot contain `_via_`, so this
  * never names a table, even cut to PostgreSQL's 63 bytes.
  */
-const virtualRowName = (c: Collection) => `_via_new_${c.name}`
+export const virtualRowName = (c: Collection): string => `_via_new_${c.name}`
 
 /**
  * Whether `rule` holds for the record being written: update checks the stored record with
@@ -345,12 +345,7 @@ async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'su
       .executeTakeFirst()
     return ok !== undefined
   }
-  const columns = c.fields.map((f) => {
-    const kind = columnKind(f)
-    const value = d.encode(kind, f.name === 'verified' && c.type === 'auth' ? false : values[f.name])
-    const type = d.parameterType(kind)
-    return (type ? sql`CAST(${value} AS ${sql.raw(type)})` : sql`${value}`).as(f.name)
-  })
+  const columns = virtualRowColumns(d, c, c.type === 'auth' ? { ...values, verified: false } : values)
   const ok = await trx
     .with(virtual, (db) => db.selectNoFrom(columns))
     .selectFrom(virtual)
@@ -358,6 +353,23 @@ async function ruleHolds(w: Written, rule: string | null): Promise<boolean | 'su
     .where(cond)
     .executeTakeFirst()
   return ok !== undefined
+}
+
+/**
+ * The columns of a row that is not stored, for `SELECT <columns>` in a CTE standing in for the
+ * collection's table: each value (JSON form) bound as a parameter of its column's type.
+ */
+export function virtualRowColumns(
+  d: GalleyDialect,
+  c: Collection,
+  values: Readonly<Record<string, unknown>>,
+) {
+  return c.fields.map((f) => {
+    const kind = columnKind(f)
+    const value = d.encode(kind, values[f.name])
+    const type = d.parameterType(kind)
+    return (type ? sql`CAST(${value} AS ${sql.raw(type)})` : sql`${value}`).as(f.name)
+  })
 }
 
 /** SQLite's `lower()` and `COLLATE NOCASE`, and PostgreSQL's `lower()` on `COLLATE "C"` text: ASCII only. */

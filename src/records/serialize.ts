@@ -13,6 +13,8 @@ export interface SerializeOptions {
   readonly showHidden?: boolean
   /** Include `email` of auth records regardless of `emailVisibility` (owner, manager, superuser). */
   readonly showEmail?: boolean
+  /** The values are already in their JSON form (a realtime row image), not the driver's. */
+  readonly decoded?: boolean
 }
 
 /**
@@ -31,7 +33,7 @@ export function recordToJSON(
     // tokenKey signs the record's tokens: never output, not even to superusers (§3.1).
     if (c.type === 'auth' && f.name === 'tokenKey') continue
     if (f.hidden && !opts.showHidden) continue
-    out[f.name] = d.decode(columnKind(f), row[f.name])
+    out[f.name] = opts.decoded ? row[f.name] : d.decode(columnKind(f), row[f.name])
   }
   if (c.type === 'auth' && !opts.showEmail && !opts.showHidden && out.emailVisibility !== true)
     delete out.email
@@ -65,10 +67,10 @@ export function managedExpression(c: Collection, env: RuleEnv): RawBuilder<numbe
  * A row of a records query as `env.request`'s requester may see it: superusers see everything; the
  * record itself and its managers (`managedExpression` selected as MANAGED) see the email.
  */
-export function rowToJSON(c: Collection, row: RecordRow, env: RuleEnv): RecordJSON {
+export function rowToJSON(c: Collection, row: RecordRow, env: RuleEnv, decoded = false): RecordJSON {
   const auth = env.request.auth
   const su = isSuperuserRequest(env.request)
   const self = auth?.collection.id === c.id && auth.record.id === row.id
   const managed = row[MANAGED] !== undefined && Number(row[MANAGED]) === 1
-  return recordToJSON(env.dialect, c, row, { showHidden: su, showEmail: su || self || managed })
+  return recordToJSON(env.dialect, c, row, { showHidden: su, showEmail: su || self || managed, decoded })
 }

@@ -117,3 +117,11 @@ export function ruleCompileError(
     throw err
   }
 }
+
+export {
+  compileRecordPredicate,
+  RecordPredicateUnsupported,
+  type PredicateEnv,
+  type RecordImage,
+  type RecordPredicate,
+} from './record-predicate.js'

@@ -26,7 +26,7 @@ import type { RulesContext, Scope } from './rules-context.js'
 export type Built = Reached | { readonly type: 'value'; readonly value: ResolvedValue }
 
 /** `@request.auth.*` keys that are values of the request, not columns (PocketBase `plainRequestAuthFields`). */
-const PLAIN_AUTH_FIELDS: ReadonlySet<string> = new Set([
+export const PLAIN_AUTH_FIELDS: ReadonlySet<string> = new Set([
   'id',
   'collectionId',
   'collectionName',

@@ -6,6 +6,7 @@ import {
   type RealtimeService,
   type Subscription,
 } from '../../realtime/index.js'
+import { bearerToken, peekClaims } from '../../auth/index.js'
 import { clientKey } from '../client-ip.js'
 import { parseFields, pickFields, type FieldsNode } from '../fields-picker.js'
 
@@ -67,13 +68,17 @@ export class SseStream {
     return this.#closed
   }
 
-  /** Sends one message; false when the stream is closed (or just got closed as a slow reader). */
-  send(event: string, data: unknown): boolean {
+  /**
+   * Sends one message; false when the stream is closed (or just got closed as a slow reader). `id`:
+   * the message's SSE id (an event's log id, which the client sends back as `Last-Event-ID` to
+   * resume); the client id when absent, as PocketBase (the SDK reads its client id there).
+   */
+  send(event: string, data: unknown, id: string = this.#clientId): boolean {
     if (this.#closed) return false
     if (this.#idle) clearTimeout(this.#idle)
     this.#idle = setTimeout(() => this.close('idle'), this.#timings.idleTimeoutMs)
     this.#idle.unref()
-    return this.#write(`id:${this.#clientId}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`)
+    return this.#write(`id:${id}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`)
   }
 
   #write(frame: string): boolean {
@@ -131,16 +136,28 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
 
     app.get('/api/realtime', async (req: FastifyRequest, reply: FastifyReply) => {
       // before the response starts: past the per-address limit this is an ordinary 429
-      const client: RealtimeClient = realtime.connect(req.clientIp, clientKey(req.clientIp), {
-        // deliveries start after a subscription request, long after `s` below exists
-        send: (m) => {
-          if (m.type === 'event')
-            s.send(m.subscription.topic, { action: m.action, record: pickRecord(m.subscription, m.record) })
-          else if (m.type === 'message') s.send(m.topic, m.data)
-          else s.send('resync', { id: m.id })
+      // resume (EventSource's reconnect, or a client's own): after an event id, or where a client started
+      const last = req.headers['last-event-id']
+      const since = typeof last === 'string' && last !== '' ? realtime.resumeCursor(last) : undefined
+      const client: RealtimeClient = realtime.connect(
+        req.clientIp,
+        clientKey(req.clientIp),
+        {
+          // deliveries start after a subscription request, long after `s` below exists
+          send: (m) => {
+            if (m.type === 'event')
+              s.send(
+                m.subscription.topic,
+                { action: m.action, record: pickRecord(m.subscription, m.record) },
+                String(m.id),
+              )
+            else if (m.type === 'message') s.send(m.topic, m.data)
+            else s.send('resync', { id: m.id }, String(m.id))
+          },
+          end: (reason) => s.close(reason),
         },
-        end: (reason) => s.close(reason),
-      })
+        { since },
+      )
       reply.hijack()
       const res = reply.raw
       res.writeHead(200, {
@@ -173,7 +190,15 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
         if (fields) parseFields(fields)
       })
       const auth = req.actor ? { collection: req.actor.collection, record: req.actor.record } : undefined
-      realtime.setSubscriptions(clientId, req.clientIp, auth, topics)
+      // the connection ends when the token that set its auth expires
+      const exp = auth ? peekClaims(bearerToken(req.headers.authorization) ?? '')?.exp : undefined
+      realtime.setSubscriptions(
+        clientId,
+        req.clientIp,
+        auth,
+        topics,
+        typeof exp === 'number' ? exp * 1000 : undefined,
+      )
       return reply.status(204).send()
     })
   }
