@@ -74,6 +74,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       log,
       realtime.committed,
     )
+    if (realtime.committing) records.useCommittingListener(realtime.committing)
     await realtime.start(records)
     // Record files live under <dir>/storage whichever database holds the records (§10.1).
     const fileStore = new LocalFileStore(join(config.dir, 'storage'))

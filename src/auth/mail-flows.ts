@@ -255,6 +255,7 @@ export class MailFlows {
       if (!isTokenRecord(found)) throw badRequest(VALIDATION_ERROR, { token: found })
       await this.#save(c, found.row, changes(found), trx, committed)
       await discardPendingFactors(trx, c, String(found.row.id))
+      await records.committing(trx, committed)
       return found.row
     })
     records.announce(committed)

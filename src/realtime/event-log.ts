@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Database } from '../db/index.js'
+import type { Database, Executor } from '../db/index.js'
 import type { Logger } from '../lib/index.js'
 
 /** The event log: an internal table of the auxiliary store (`auxiliary.db`; on PostgreSQL the main database). */
@@ -109,33 +109,40 @@ export class EventLog {
   }
 
   /**
-   * Appends `events` in order in one transaction and tells every instance (EVENT_CHANNEL, sent with
-   * the commit); returns them with their ids. Appends hold one lock to their commit, so ids become
-   * visible in increasing order, on every instance: a reader never sees id 6 and later 5.
+   * Appends `events` in order in one transaction of the auxiliary store and tells every instance
+   * (EVENT_CHANNEL, sent with the commit); returns them with their ids.
    */
   async append(events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
     if (events.length === 0) return []
+    return this.#database.aux.transaction().execute((trx) => this.appendIn(trx, events, now))
+  }
+
+  /**
+   * Appends `events` inside `trx` (PostgreSQL: a record write's own transaction, so the events
+   * commit with the write or not at all). Appends hold one lock to their commit, so ids become
+   * visible in increasing order on every instance: a reader never sees id 6 and later 5.
+   */
+  async appendIn(trx: Executor, events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
+    if (events.length === 0) return []
     const { dialect } = this.#database
-    return this.#database.aux.transaction().execute(async (trx) => {
-      // SQLite: one process, whose appends already run one at a time (the realtime queue)
-      if (dialect.name === 'postgres') await dialect.lockKey(trx, EVENT_LOG_TABLE)
-      const out: LoggedEvent[] = []
-      for (const e of events) {
-        const row = await trx
-          .insertInto(EVENT_LOG_TABLE)
-          .values({
-            collectionRef: e.collectionId,
-            action: e.action,
-            record: JSON.stringify(e.record),
-            created: now,
-          })
-          .returning('id')
-          .executeTakeFirstOrThrow()
-        out.push({ ...e, id: Number((row as { id: number | string }).id) })
-      }
-      await this.#database.publish(EVENT_CHANNEL, String(out[out.length - 1]!.id), trx)
-      return out
-    })
+    // SQLite: one process, whose appends already run one at a time (the realtime queue)
+    if (dialect.name === 'postgres') await dialect.lockKey(trx, EVENT_LOG_TABLE)
+    const out: LoggedEvent[] = []
+    for (const e of events) {
+      const row = await trx
+        .insertInto(EVENT_LOG_TABLE)
+        .values({
+          collectionRef: e.collectionId,
+          action: e.action,
+          record: JSON.stringify(e.record),
+          created: now,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      out.push({ ...e, id: Number((row as { id: number | string }).id) })
+    }
+    await this.#database.publish(EVENT_CHANNEL, String(out[out.length - 1]!.id), trx)
+    return out
   }
 
   /**

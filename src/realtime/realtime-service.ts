@@ -1,6 +1,6 @@
-import type { Database } from '../db/index.js'
+import type { Database, Executor } from '../db/index.js'
 import { GalleyError, badRequest, forbidden, notFound, randomString, type Logger } from '../lib/index.js'
-import type { RecordChange, RecordJSON, RecordService } from '../records/index.js'
+import type { CommittingListener, RecordChange, RecordJSON, RecordService } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
 import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
 import {
@@ -118,6 +118,8 @@ export class RealtimeService {
   readonly #perIp = new Map<string, number>()
   /** clientId -> the event id it started after (SSE's `Last-Event-ID` is the client id until an event). */
   readonly #resumable = new Map<string, number>()
+  /** Changes already logged inside their transaction (PostgreSQL). */
+  readonly #logged = new WeakSet<RecordChange>()
   #records: RecordService | undefined
   #appending: Promise<void> = Promise.resolve()
   #pending = 0
@@ -171,18 +173,34 @@ export class RealtimeService {
     await this.log.stop()
   }
 
-  /** The records service's commit listener: logs the changes, in commit order. */
-  readonly committed = (changes: readonly RecordChange[]): void => {
+  /**
+   * The records service's listener inside write transactions: on PostgreSQL the events are logged
+   * there, so they commit with the write or not at all (an acknowledged write's event survives a
+   * crash right after), and the row locks the write holds keep each record's events in commit order
+   * across instances. SQLite's log is another file: its events are logged after the commit.
+   */
+  get committing(): CommittingListener | undefined {
+    return this.#database.dialect.name === 'postgres' ? this.#committing : undefined
+  }
+
+  readonly #committing = async (trx: Executor, changes: readonly RecordChange[]): Promise<void> => {
+    await this.log.appendIn(
+      trx,
+      changes.map((ch) => this.#event(ch)),
+    )
+    for (const ch of changes) this.#logged.add(ch)
+  }
+
+  /** The records service's commit listener: logs the changes not logged yet, in commit order. */
+  readonly committed = (all: readonly RecordChange[]): void => {
+    const changes = all.filter((ch) => !this.#logged.has(ch))
+    if (changes.length === 0) return
     if (this.#pending + changes.length > MAX_PENDING_CHANGES) {
       this.#logger.error({ dropped: changes.length }, 'realtime: too many pending events, dropping')
       return
     }
     this.#pending += changes.length
-    const events = changes.map((ch) => ({
-      collectionId: ch.collection.id,
-      action: ch.action,
-      record: this.#image(ch.collection, ch.row),
-    }))
+    const events = changes.map((ch) => this.#event(ch))
     this.#appending = this.#appending.then(async () => {
       try {
         await this.log.append(events)
@@ -193,6 +211,10 @@ export class RealtimeService {
       }
       this.#wake()
     })
+  }
+
+  #event(ch: RecordChange) {
+    return { collectionId: ch.collection.id, action: ch.action, record: this.#image(ch.collection, ch.row) }
   }
 
   /** The stored row in its JSON form (every field, hidden ones too: the log is internal). */

@@ -2,6 +2,7 @@ export { recordToJSON, type RecordJSON, type RecordRow, type SerializeOptions } 
 export {
   RecordService,
   type CommittedListener,
+  type CommittingListener,
   type RecordChange,
   type RecordOptions,
 } from './record-service.js'

@@ -58,6 +58,12 @@ export interface RecordChange {
 export type CommittedListener = (changes: readonly RecordChange[]) => void
 
 /**
+ * Told of a transaction's writes inside it, just before its commit, to write what must commit with
+ * them (realtime's event log on PostgreSQL). Its failure fails the transaction.
+ */
+export type CommittingListener = (executor: Executor, changes: readonly RecordChange[]) => Promise<void>
+
+/**
  * The records service (§3): list, view, create, update and delete, every one through the rules of
  * `rules/`. Transports call these with plain input and get plain JSON back.
  */
@@ -69,6 +75,7 @@ export class RecordService {
   readonly #byIdQueries = new WeakMap<Collection, CompiledQuery>()
   #files: FileStore | undefined
   readonly #onCommitted: CommittedListener | undefined
+  #onCommitting: CommittingListener | undefined
 
   constructor(
     database: Database,
@@ -96,6 +103,31 @@ export class RecordService {
       // the write is committed: a failing listener must not turn it into an error response
       this.#logger.error({ err }, 'record change listener failed')
     }
+  }
+
+  /** `listener` writes, inside each write transaction, what must commit with it (see `committing`). */
+  useCommittingListener(listener: CommittingListener): void {
+    this.#onCommitting = listener
+  }
+
+  /**
+   * Called inside a transaction with its writes, last thing before its commit: by the service for
+   * its own transactions, and by the owner of a transaction given as `executor` (batch).
+   */
+  async committing(executor: Executor, changes: readonly RecordChange[]): Promise<void> {
+    if (changes.length > 0 && this.#onCommitting) await this.#onCommitting(executor, changes)
+  }
+
+  /** Runs `write` in a transaction (the caller's, or its own that ends with `committing`). */
+  #inTransaction(
+    opts: RecordOptions,
+    write: (trx: Executor) => Promise<RecordChange>,
+  ): Promise<RecordChange> {
+    return this.#database.transaction(async (trx) => {
+      const change = await write(trx)
+      if (!opts.executor) await this.committing(trx, [change])
+      return change
+    }, opts.executor)
   }
 
   /** A write's change: announced now when the service committed it, else left to the owner. */
@@ -395,14 +427,16 @@ export class RecordService {
     const plan = this.#plan(c, request, opts)
     const save = (ex: Executor, files: FileChanges) =>
       saveRecord(ex, this.#deps(request, files), c, undefined, body as Json)
-    // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less).
-    const row = await this.#withFiles(opts, (files) =>
-      !opts.executor && createIsOneStatement(c, isSuperuserRequest(request))
-        ? save(this.#database.db, files)
-        : this.#database.transaction((trx) => save(trx, files), opts.executor),
+    const created = (row: RecordRow): RecordChange => ({ collection: c, action: 'create', row })
+    // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less), unless
+    // something must commit with it.
+    const change = await this.#withFiles(opts, async (files) =>
+      !opts.executor && !this.#onCommitting && createIsOneStatement(c, isSuperuserRequest(request))
+        ? created(await save(this.#database.db, files))
+        : this.#inTransaction(opts, async (trx) => created(await save(trx, files))),
     )
-    this.#changed({ collection: c, action: 'create', row }, opts)
-    return this.#saved(c, row, request, opts, plan)
+    this.#changed(change, opts)
+    return this.#saved(c, change.row, request, opts, plan)
   }
 
   async update(
@@ -417,8 +451,8 @@ export class RecordService {
     if (!isJsonObject(body)) throw badRequest('Failed to update record.')
     const plan = this.#plan(c, request, opts)
     if (id.includes('\0')) throw notFound()
-    const row = await this.#withFiles(opts, (files) =>
-      this.#database.transaction(async (trx) => {
+    const change = await this.#withFiles(opts, (files) =>
+      this.#inTransaction(opts, async (trx) => {
         // Take the row's write lock before reading it: otherwise, on PostgreSQL, concurrent updates
         // read the same stored value and modifiers (`views+`) lose each other's increments.
         await trx
@@ -428,11 +462,12 @@ export class RecordService {
           .execute()
         const stored = await this.find(c, id, undefined, request, trx)
         if (!stored) throw notFound()
-        return saveRecord(trx, this.#deps(request, files), c, stored, body as Json)
-      }, opts.executor),
+        const row = await saveRecord(trx, this.#deps(request, files), c, stored, body as Json)
+        return { collection: c, action: 'update', row }
+      }),
     )
-    this.#changed({ collection: c, action: 'update', row }, opts)
-    return this.#saved(c, row, request, opts, plan)
+    this.#changed(change, opts)
+    return this.#saved(c, change.row, request, opts, plan)
   }
 
   /**
@@ -452,14 +487,14 @@ export class RecordService {
 
   async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
-    const row = await this.#withFiles(opts, (files) =>
-      this.#database.transaction(async (trx) => {
+    const change = await this.#withFiles(opts, (files) =>
+      this.#inTransaction(opts, async (trx) => {
         const found = await this.find(c, id, 'deleteRule', request, trx)
         if (!found) throw notFound()
         await deleteRecord(trx, this.#database, this.#collections, c, found, 0, new Set(), files)
-        return found
-      }, opts.executor),
+        return { collection: c, action: 'delete', row: found }
+      }),
     )
-    this.#changed({ collection: c, action: 'delete', row }, opts)
+    this.#changed(change, opts)
   }
 }

@@ -142,6 +142,8 @@ export function batchRoutes(
               throw new BatchItemFailed(i, err)
             }
           }
+          // what must commit with the writes (realtime's log on PostgreSQL), then nothing more
+          await records.committing(executor, changes)
           // Past the time limit nothing commits, even when the last statement made it.
           controller.signal.throwIfAborted()
           return results
