@@ -45,6 +45,7 @@ describe('S3 keys', () => {
     )
     expect(S3FileStore.objectKey('c/r/thumbs_a.png/100x100_a.png')).toBe('c/r/thumbs_a.png/100x100_a.png')
     expect(S3FileStore.objectKey(`c/r/${'x'.repeat(255)}`)).toHaveLength(4 + 255)
+    expect(S3FileStore.objectKey('a/b/c/d/e/f/g/h')).toBe('a/b/c/d/e/f/g/h')
   })
 
   it('lists a folder by a prefix ending in /, so one record never matches another', () => {

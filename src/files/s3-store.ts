@@ -25,18 +25,32 @@ export interface S3Limits {
   readonly connectMs: number
   /** From sending a request until its response headers, for calls without a large body to send. */
   readonly responseMs: number
+  /**
+   * From the start of a call (all its tries) until its response headers, for every call but an
+   * upload (whose body may take long to send: the idle limit bounds it instead).
+   */
+  readonly deadlineMs: number
   /** Without a byte either way on a transfer's socket (uploads and downloads of any size). */
   readonly idleMs: number
   /** Tries of each call (a network failure or a 5xx/throttling answer is retried). */
   readonly attempts: number
+  /** Pages of PAGE keys one listing walks at most, against a server that never ends one. */
+  readonly listPages: number
 }
 
-export const S3_LIMITS: S3Limits = { connectMs: 3000, responseMs: 10_000, idleMs: 30_000, attempts: 3 }
+export const S3_LIMITS: S3Limits = {
+  connectMs: 2000,
+  responseMs: 5000,
+  deadlineMs: 8000,
+  idleMs: 30_000,
+  attempts: 3,
+  listPages: 10_000,
+}
 
 /** Objects per ListObjectsV2 page and per DeleteObjects call (S3's maximum for both). */
 const PAGE = 1000
-/** Pages one listing walks at most (ten million keys), against a server that never ends one. */
-const MAX_PAGES = 10_000
+/** Failures logged at most once a second (with the count of those not logged): a dead endpoint under load. */
+const LOG_EVERY_MS = 1000
 
 const S3_UNAVAILABLE = 'The file storage is unavailable. Please try again later.'
 
@@ -98,6 +112,8 @@ export class S3FileStore implements FileStore {
   /** Calls and open downloads in progress: a retired store closes its connections after the last. */
   #active = 0
   #retired = false
+  #loggedAt = 0
+  #unlogged = 0
 
   constructor(config: S3Config, opts: { tempDir: string; limits?: S3Limits; logger?: Logger }) {
     this.#bucket = config.bucket
@@ -128,14 +144,26 @@ export class S3FileStore implements FileStore {
     return `${keySegments(prefix, true).join('/')}/`
   }
 
-  /** Runs one S3 call, counted as active, its failure mapped to a client-facing error. */
-  async #call<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one S3 call, counted as active, its failure mapped to a client-facing error. `signal`
+   * aborts it at the deadline; once `run` returned it never fires (a download's body is not cut).
+   * An upload has no deadline (its body may take long to send): its idle limit bounds it.
+   */
+  async #call<T>(
+    what: string,
+    key: string,
+    run: (signal: AbortSignal | undefined) => Promise<T>,
+  ): Promise<T> {
     this.#active++
+    const abort = what === 'put' ? undefined : new AbortController()
+    const ms = this.#limits.deadlineMs
+    const timer = abort && setTimeout(() => abort.abort(new Error(`no answer within ${ms} ms`)), ms)
     try {
-      return await run()
+      return await run(abort?.signal)
     } catch (err) {
-      throw this.#failure(what, key, err)
+      throw this.#failure(what, key, abort?.signal.aborted ? abort.signal.reason : err)
     } finally {
+      clearTimeout(timer)
       this.#release()
     }
   }
@@ -144,7 +172,15 @@ export class S3FileStore implements FileStore {
     if (isGalleyError(err)) return err
     const status = statusOf(err)
     if (status === 404 && (what === 'get' || what === 'stat')) return notFound()
-    this.#logger?.error({ err: describeS3Error(err), op: what, key, bucket: this.#bucket }, 's3 call failed')
+    const now = Date.now()
+    if (now - this.#loggedAt >= LOG_EVERY_MS) {
+      this.#logger?.error(
+        { err: describeS3Error(err), op: what, key, bucket: this.#bucket, notLogged: this.#unlogged },
+        's3 call failed',
+      )
+      this.#loggedAt = now
+      this.#unlogged = 0
+    } else this.#unlogged++
     return new GalleyError('UNAVAILABLE', S3_UNAVAILABLE, undefined, { cause: err })
   }
 
@@ -205,13 +241,14 @@ export class S3FileStore implements FileStore {
 
   async open(key: string, range?: { start: number; end: number }): Promise<Readable> {
     const objectKey = S3FileStore.objectKey(key)
-    return this.#call('get', key, async () => {
+    return this.#call('get', key, async (abortSignal) => {
       const out = await this.#client.send(
         new GetObjectCommand({
           Bucket: this.#bucket,
           Key: objectKey,
           Range: range ? `bytes=${range.start}-${range.end}` : undefined,
         }),
+        { abortSignal },
       )
       const body = out.Body as unknown as Readable | undefined
       if (!body) throw new Error('S3 returned no body')
@@ -225,8 +262,8 @@ export class S3FileStore implements FileStore {
   async stat(key: string): Promise<StoredFileInfo | undefined> {
     const objectKey = S3FileStore.objectKey(key)
     try {
-      const out = await this.#call('stat', key, () =>
-        this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey })),
+      const out = await this.#call('stat', key, (abortSignal) =>
+        this.#client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: objectKey }), { abortSignal }),
       )
       return { size: out.ContentLength ?? 0, modified: out.LastModified ?? new Date(0) }
     } catch (err) {
@@ -237,17 +274,17 @@ export class S3FileStore implements FileStore {
 
   async delete(key: string): Promise<void> {
     const objectKey = S3FileStore.objectKey(key)
-    await this.#call('delete', key, () =>
-      this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey })),
+    await this.#call('delete', key, (abortSignal) =>
+      this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: objectKey }), { abortSignal }),
     )
   }
 
-  /** The keys under `prefix`, page by page (at most MAX_PAGES pages of PAGE keys). */
+  /** The keys under `prefix`, page by page (at most `listPages` pages of PAGE keys). */
   async *#pages(prefix: string): AsyncGenerator<string[]> {
     const objectPrefix = S3FileStore.objectPrefix(prefix)
     let token: string | undefined
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const out = await this.#call('list', prefix, () =>
+    for (let page = 0; page < this.#limits.listPages; page++) {
+      const out = await this.#call('list', prefix, (abortSignal) =>
         this.#client.send(
           new ListObjectsV2Command({
             Bucket: this.#bucket,
@@ -255,6 +292,7 @@ export class S3FileStore implements FileStore {
             MaxKeys: PAGE,
             ContinuationToken: token,
           }),
+          { abortSignal },
         ),
       )
       const keys = (out.Contents ?? []).map((o) => o.Key).filter((k): k is string => typeof k === 'string')
@@ -264,19 +302,20 @@ export class S3FileStore implements FileStore {
       if (next === undefined || next === token) return
       token = next
     }
-    throw this.#failure('list', prefix, new Error(`more than ${MAX_PAGES} pages of keys`))
+    throw this.#failure('list', prefix, new Error(`more than ${this.#limits.listPages} pages of keys`))
   }
 
   async deletePrefix(prefix: string): Promise<void> {
     for await (const keys of this.#pages(prefix)) {
       for (let i = 0; i < keys.length; i += PAGE) {
         const batch = keys.slice(i, i + PAGE)
-        const out = await this.#call('delete', prefix, () =>
+        const out = await this.#call('delete', prefix, (abortSignal) =>
           this.#client.send(
             new DeleteObjectsCommand({
               Bucket: this.#bucket,
               Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
             }),
+            { abortSignal },
           ),
         )
         const failed = out.Errors?.[0]
@@ -305,17 +344,21 @@ export class S3FileStore implements FileStore {
 export async function testS3Connection(config: S3Config, limits: S3Limits = S3_LIMITS): Promise<void> {
   const client = newS3Client(config, limits)
   const prefix = `pb_settings_test_${newRecordId().slice(0, 5)}`
+  const deadline = () => ({ abortSignal: AbortSignal.timeout(limits.deadlineMs) })
   try {
     await client.send(
       new PutObjectCommand({ Bucket: config.bucket, Key: `${prefix}/test.txt`, Body: Buffer.from('test') }),
+      deadline(),
     )
     const listed = await client.send(
       new ListObjectsV2Command({ Bucket: config.bucket, Prefix: `${prefix}/`, MaxKeys: PAGE }),
+      deadline(),
     )
     const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key }))
     if (keys.length === 0) throw new Error('the uploaded test file was not listed')
     const out = await client.send(
       new DeleteObjectsCommand({ Bucket: config.bucket, Delete: { Objects: keys, Quiet: true } }),
+      deadline(),
     )
     if (out.Errors?.[0]) throw new Error(`failed to delete a test file: ${out.Errors[0].Message ?? ''}`)
   } finally {
