@@ -29,6 +29,8 @@ const MIB = 1024 * 1024
 const OPEN = { listRule: '', viewRule: '', createRule: '', updateRule: '', deleteRule: '' }
 /** How long a dead endpoint may take to give its error (connect refused, three tries). */
 const PROMPT_MS = 5000
+/** How long a settings change may take to reach another instance. */
+const PROPAGATION_MS = 2000
 
 /** Every file under `root`, as paths relative to it with `/`. */
 function walk(root: string): string[] {
@@ -370,6 +372,41 @@ for (const { kind, skip } of DB_KINDS) {
       await useS3(s3.config(bucket))
       expect(await (await fetch(fileUrl('docs', onS3.id, s3Name))).text()).toBe('on s3')
       expect((await fetch(fileUrl('docs', onDisk.id, diskName))).status).toBe(404)
+    })
+
+    // Two instances over one PostgreSQL database: the switch reaches the other one through the
+    // settings reload (LISTEN/NOTIFY), with no restart.
+    it.skipIf(kind !== 'postgres')('switches the store on another instance too', async () => {
+      const other = await startGalley(store, { superuser: false })
+      try {
+        const until = async (enabled: boolean) => {
+          const start = performance.now()
+          while (other.galley.settings.get().s3.enabled !== enabled) {
+            if (performance.now() - start > PROPAGATION_MS) throw new Error('settings did not propagate')
+            await new Promise((r) => setTimeout(r, 50))
+          }
+        }
+        const create = async (text: string) => {
+          const r = await other
+            .sdk()
+            .collection('docs')
+            .create({ owner: 'public', files: new File([text], 'o.txt') })
+          return `${docsId}/${r.id}/${(r.files as string[])[0]}`
+        }
+        await useS3({ enabled: false })
+        await until(false)
+        const local = await create('local on b')
+        expect(disk()).toContain(local)
+        await useS3(s3.config(bucket))
+        await until(true)
+        const remote = await create('s3 on b')
+        expect(await objects(remote)).toEqual([remote])
+        expect(disk()).not.toContain(remote)
+        // and the first instance serves it from the bucket
+        expect(await (await fetch(`${g.url}/api/files/${remote}`)).text()).toBe('s3 on b')
+      } finally {
+        await other.close()
+      }
     })
 
     it('answers promptly with a 503 in the usual shape when the endpoint is dead, and recovers', async () => {
