@@ -189,6 +189,16 @@ for (const { kind, skip } of DB_KINDS) {
       expect(res.headers.get('content-type')).toBe('text/plain; charset=utf-8')
       expect(res.headers.get('content-length')).toBe('8')
       expect(res.headers.get('content-security-policy')).toContain('sandbox')
+
+      // a zero-byte file too
+      const empty = await g
+        .sdk()
+        .collection('docs')
+        .create({ owner: 'public', files: [new File([], 'empty.txt')] })
+      const emptyName = (empty.files as string[])[0]!
+      expect((await s3.read(bucket, `${docsId}/${empty.id}/${emptyName}`)).length).toBe(0)
+      const got = await fetch(fileUrl('docs', empty.id, emptyName))
+      expect([got.status, got.headers.get('content-length'), await got.text()]).toEqual([200, '0', ''])
     })
 
     it('adds and removes files with files+ and files-, the bucket following', async () => {

@@ -217,14 +217,10 @@ export class S3FileStore implements FileStore {
     await this.#call('put', key, async () => {
       // The SDK does not retry a streamed body: each try here opens the file again.
       for (let attempt = 1; ; attempt++) {
+        const body = createReadStream(path)
         try {
           await this.#client.send(
-            new PutObjectCommand({
-              Bucket: this.#bucket,
-              Key: objectKey,
-              Body: createReadStream(path),
-              ContentLength: size,
-            }),
+            new PutObjectCommand({ Bucket: this.#bucket, Key: objectKey, Body: body, ContentLength: size }),
             // no response deadline for the body's transfer: the idle limit bounds a stall instead
             { requestTimeout: 0 },
           )
@@ -234,6 +230,9 @@ export class S3FileStore implements FileStore {
           const retryable = status === undefined || status >= 500 || status === 429
           if (!retryable || attempt >= this.#limits.attempts) throw err
           await new Promise((r) => setTimeout(r, 100 * 2 ** attempt))
+        } finally {
+          // a failed try may leave its file open
+          body.destroy()
         }
       }
     })
