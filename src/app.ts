@@ -10,7 +10,7 @@ import {
 } from './auth/index.js'
 import type { GalleyConfig } from './cli/config.js'
 import { openDatabase, runMigrations, systemTablesMigration, type Database } from './db/index.js'
-import { FileSweeper, LocalFileStore, sweepOrphanFiles } from './files/index.js'
+import { FileStoreSelector, FileSweeper, LocalFileStore, sweepOrphanFiles } from './files/index.js'
 import { buildHttpServer } from './http/index.js'
 import { MailService } from './mail/index.js'
 import { RealtimeService } from './realtime/index.js'
@@ -76,12 +76,19 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     )
     if (realtime.committing) records.useCommittingListener(realtime.committing)
     await realtime.start(records)
-    // Record files live under <dir>/storage whichever database holds the records (§10.1).
-    const fileStore = new LocalFileStore(join(config.dir, 'storage'))
-    records.useFileStore(fileStore)
+    // Record files live under <dir>/storage whichever database holds the records (§10.1), or in
+    // the S3 bucket of settings.s3 when it is enabled: chosen again for each operation, so a
+    // settings change applies to the next request.
     const uploadDir = join(config.dir, 'upload_tmp')
+    const fileStores = new FileStoreSelector({
+      local: new LocalFileStore(join(config.dir, 'storage')),
+      settings: () => settings.get().s3,
+      tempDir: uploadDir,
+      logger: log,
+    })
+    records.useFileStore(() => fileStores.current())
     const fileSweeper = new FileSweeper(
-      () => sweepOrphanFiles(database, collections, fileStore, uploadDir),
+      () => sweepOrphanFiles(database, collections, fileStores.current(), uploadDir),
       log,
     )
     const mail = new MailService(settings, log)
@@ -142,6 +149,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
         await step('realtime', realtime.stop())
         await step('auth sweeper', auth.sweeper.stop())
         await step('file sweeper', fileSweeper.stop())
+        fileStores.close()
         await step('otp', auth.otp.idle())
         await mail.idle(MAIL_DRAIN_MS)
         mail.close()

@@ -5,10 +5,7 @@ import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { newRecordId } from '../lib/index.js'
 import type { FileStore, StoredFileInfo } from '../records/index.js'
-
-/** A key segment: no separator, NUL or control character, not `.`/`..`, not empty, not too long. */
-// eslint-disable-next-line no-control-regex -- control characters are exactly what a segment must not hold
-const SEGMENT = /^(?!\.{1,2}$)[^/\\\0-\x1f]{1,255}$/
+import { keySegments } from './file-key.js'
 
 /**
  * The local-disk file store: key `<collectionId>/<recordId>/<filename>` is the file
@@ -24,10 +21,7 @@ export class LocalFileStore implements FileStore {
   }
 
   #path(key: string, prefix = false): string {
-    const parts = key.split('/')
-    if (prefix && parts[parts.length - 1] === '') parts.pop()
-    if (parts.length === 0 || !parts.every((p) => SEGMENT.test(p)))
-      throw new Error(`invalid file key ${JSON.stringify(key)}`)
+    const parts = keySegments(key, prefix)
     const path = resolve(this.root, ...parts)
     const rel = relative(this.root, path)
     if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..'))

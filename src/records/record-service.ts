@@ -73,7 +73,7 @@ export class RecordService {
   readonly #passwords: PasswordHasher
   readonly #logger: Logger
   readonly #byIdQueries = new WeakMap<Collection, CompiledQuery>()
-  #files: FileStore | undefined
+  #files: (() => FileStore) | undefined
   readonly #onCommitted: CommittedListener | undefined
   #onCommitting: CommittingListener | undefined
 
@@ -136,14 +136,18 @@ export class RecordService {
     else opts.changes?.push(change)
   }
 
-  /** Record files are kept in `store` (§10); without one, uploads are refused. */
-  useFileStore(store: FileStore): void {
-    this.#files = store
+  /**
+   * Record files are kept in `store` (§10); without one, uploads are refused. A function gives the
+   * store in force when an operation starts (the S3 or local store the settings choose): each write
+   * uses the one store it started with, for its files and their removal.
+   */
+  useFileStore(store: FileStore | (() => FileStore)): void {
+    this.#files = typeof store === 'function' ? store : () => store
   }
 
-  /** The file store, for the file routes. */
+  /** The file store in force, for the file routes (one operation keeps the one it took). */
   get fileStore(): FileStore | undefined {
-    return this.#files
+    return this.#files?.()
   }
 
   /**
@@ -151,21 +155,28 @@ export class RecordService {
    * made obsolete are removed once it committed (inside a caller's transaction, a batch, they are
    * left for the orphan sweep: this service cannot know whether that transaction commits).
    */
-  async #withFiles<T>(opts: RecordOptions, run: (files: FileChanges) => Promise<T>): Promise<T> {
+  async #withFiles<T>(
+    opts: RecordOptions,
+    run: (files: FileChanges, store: FileStore | undefined) => Promise<T>,
+  ): Promise<T> {
     const files = newFileChanges()
+    const store = this.fileStore
     let result: T
     try {
-      result = await run(files)
+      result = await run(files, store)
     } catch (err) {
-      await this.#removeFiles(files.written, [])
+      await this.#removeFiles(store, files.written, [])
       throw err
     }
-    if (!opts.executor) await this.#removeFiles(files.obsolete, files.obsoletePrefixes)
+    if (!opts.executor) await this.#removeFiles(store, files.obsolete, files.obsoletePrefixes)
     return result
   }
 
-  async #removeFiles(keys: readonly string[], prefixes: readonly string[]): Promise<void> {
-    const store = this.#files
+  async #removeFiles(
+    store: FileStore | undefined,
+    keys: readonly string[],
+    prefixes: readonly string[],
+  ): Promise<void> {
     if (!store) return
     for (const key of keys)
       await store.delete(key).catch((err: unknown) => this.#logger.error({ err, key }, 'file removal failed'))
@@ -175,9 +186,9 @@ export class RecordService {
         .catch((err: unknown) => this.#logger.error({ err, prefix }, 'file removal failed'))
   }
 
-  #deps(request: RequestContext, fileChanges?: FileChanges) {
+  #deps(request: RequestContext, fileChanges?: FileChanges, files?: FileStore) {
     return {
-      files: this.#files,
+      files,
       fileChanges,
       database: this.#database,
       collections: this.#collections,
@@ -425,15 +436,15 @@ export class RecordService {
     this.#gate(c, 'createRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to create record.')
     const plan = this.#plan(c, request, opts)
-    const save = (ex: Executor, files: FileChanges) =>
-      saveRecord(ex, this.#deps(request, files), c, undefined, body as Json)
+    const save = (ex: Executor, files: FileChanges, store: FileStore | undefined) =>
+      saveRecord(ex, this.#deps(request, files, store), c, undefined, body as Json)
     const created = (row: RecordRow): RecordChange => ({ collection: c, action: 'create', row })
     // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less), unless
     // something must commit with it.
-    const change = await this.#withFiles(opts, async (files) =>
+    const change = await this.#withFiles(opts, async (files, store) =>
       !opts.executor && !this.#onCommitting && createIsOneStatement(c, isSuperuserRequest(request))
-        ? created(await save(this.#database.db, files))
-        : this.#inTransaction(opts, async (trx) => created(await save(trx, files))),
+        ? created(await save(this.#database.db, files, store))
+        : this.#inTransaction(opts, async (trx) => created(await save(trx, files, store))),
     )
     this.#changed(change, opts)
     return this.#saved(c, change.row, request, opts, plan)
@@ -451,7 +462,7 @@ export class RecordService {
     if (!isJsonObject(body)) throw badRequest('Failed to update record.')
     const plan = this.#plan(c, request, opts)
     if (id.includes('\0')) throw notFound()
-    const change = await this.#withFiles(opts, (files) =>
+    const change = await this.#withFiles(opts, (files, store) =>
       this.#inTransaction(opts, async (trx) => {
         // Take the row's write lock before reading it: otherwise, on PostgreSQL, concurrent updates
         // read the same stored value and modifiers (`views+`) lose each other's increments.
@@ -462,7 +473,7 @@ export class RecordService {
           .execute()
         const stored = await this.find(c, id, undefined, request, trx)
         if (!stored) throw notFound()
-        const row = await saveRecord(trx, this.#deps(request, files), c, stored, body as Json)
+        const row = await saveRecord(trx, this.#deps(request, files, store), c, stored, body as Json)
         return { collection: c, action: 'update', row }
       }),
     )
