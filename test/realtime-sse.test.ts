@@ -149,6 +149,40 @@ for (const { kind, skip } of DB_KINDS) {
       await alice.collection('posts').unsubscribe()
     })
 
+    it('a delete announces the records its relations changed: cascaded deletes and cleared references', async () => {
+      const posts = await su.collections.getOne('posts')
+      await su.collections.create({
+        name: 'replies',
+        type: 'base',
+        listRule: '',
+        fields: [
+          { name: 'text', type: 'text' },
+          { name: 'post', type: 'relation', collectionId: posts.id, maxSelect: 1, cascadeDelete: true },
+        ],
+      })
+      const author = await su.collection('authors').create({ name: 'gone' })
+      const post = await su
+        .collection('posts')
+        .create({ title: 'cascade', owner: aliceId, author: author.id })
+      const reply = await su.collection('replies').create({ text: 'r', post: post.id })
+      const postEvents: Msg[] = []
+      const replyEvents: Msg[] = []
+      const watcher = await g.asSuperuser()
+      opened.push(watcher)
+      await watcher.collection('posts').subscribe('*', collect(postEvents))
+      await watcher.collection('replies').subscribe('*', collect(replyEvents))
+      // the author's delete clears the post's reference: an update of the post
+      await su.collection('authors').delete(author.id)
+      await until(() => postEvents.length === 1, 'the cleared reference')
+      expect(postEvents[0]).toMatchObject({ action: 'update', record: { id: post.id, author: '' } })
+      // the post's delete cascades to its reply: a delete of each
+      await su.collection('posts').delete(post.id)
+      await until(() => postEvents.length === 2 && replyEvents.length === 1, 'the cascade')
+      expect(postEvents[1]).toMatchObject({ action: 'delete', record: { id: post.id } })
+      expect(replyEvents[0]).toMatchObject({ action: 'delete', record: { id: reply.id, post: post.id } })
+      await watcher.realtime.unsubscribe()
+    })
+
     it('a rolled-back batch produces no event; a committed one does, after its commit', async () => {
       const got: Msg[] = []
       await alice.collection('posts').subscribe('*', collect(got))
@@ -447,18 +481,29 @@ describe('SSE stream bounds', () => {
     }
   }
 
-  it(`drops a client that leaves more than ${SSE_MAX_BUFFERED_BYTES} bytes unread, not one at the cap`, () => {
+  it(`drops a client that left more than ${SSE_MAX_BUFFERED_BYTES} bytes unread, not one at the cap`, () => {
     const sink = fakeSink()
     const reasons: string[] = []
     const s = new SseStream(sink, 'c'.repeat(40), {}, (r) => reasons.push(r))
     const overhead = Buffer.byteLength(`id:${'c'.repeat(40)}\nevent:e\ndata:""\n\n`)
     expect(s.send('e', 'x'.repeat(SSE_MAX_BUFFERED_BYTES - overhead))).toBe(true)
     expect(sink.writableLength).toBe(SSE_MAX_BUFFERED_BYTES)
+    // at the cap: the next frame still goes; past it, the client has stopped reading
+    expect(s.send('e', '')).toBe(true)
     expect(sink.destroyed).toBe(false)
     expect(s.send('e', '')).toBe(false)
     expect(sink.destroyed).toBe(true)
     expect(reasons).toEqual(['send buffer full'])
     expect(s.send('e', 'later')).toBe(false)
+  })
+
+  it('a frame larger than the cap reaches a client that keeps up', () => {
+    const sink = fakeSink()
+    const reasons: string[] = []
+    const s = new SseStream(sink, 'c'.repeat(40), {}, (r) => reasons.push(r))
+    expect(s.send('e', 'x'.repeat(2 * SSE_MAX_BUFFERED_BYTES))).toBe(true)
+    expect(sink.destroyed).toBe(false)
+    expect(reasons).toEqual([])
   })
 
   it('ends an idle stream and sends heartbeats as comments', async () => {

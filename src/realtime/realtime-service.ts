@@ -217,10 +217,18 @@ export class RealtimeService {
     return { collectionId: ch.collection.id, action: ch.action, record: this.#image(ch.collection, ch.row) }
   }
 
-  /** The stored row in its JSON form (every field, hidden ones too: the log is internal). */
+  /**
+   * The stored row in its JSON form: every field, hidden ones too (the log is internal), but never
+   * a password hash or an auth record's tokenKey (no message outputs them; the log does not keep
+   * them): those are empty.
+   */
   #image(c: Collection, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const out: Record<string, unknown> = {}
-    for (const f of c.fields) out[f.name] = this.#database.dialect.decode(columnKind(f), row[f.name])
+    for (const f of c.fields)
+      out[f.name] =
+        f.type === 'password' || (c.type === 'auth' && f.name === 'tokenKey')
+          ? ''
+          : this.#database.dialect.decode(columnKind(f), row[f.name])
     return out
   }
 

@@ -5,6 +5,13 @@ import { columnKind, type Collection, type CollectionService } from '../schema/i
 import type { FileChanges } from './record-write.js'
 import type { RecordRow } from './serialize.js'
 
+/** A record a delete changed besides its own (the records service's `RecordChange`). */
+export interface CascadeChange {
+  readonly collection: Collection
+  readonly action: 'delete' | 'update'
+  readonly row: RecordRow
+}
+
 const REQUIRED_REFERENCE =
   'Failed to delete record. Make sure that the record is not part of a required relation reference.'
 /** Cascades deeper than this are refused rather than followed (a guard against runaway chains). */
@@ -16,6 +23,8 @@ const AUTH_BOOKKEEPING = ['_externalAuths', '_mfas', '_otps', '_authOrigins']
  * every relation pointing at it loses the id; a referencing record left empty is deleted when the
  * field cascades, and the whole delete fails when the field is required. The folders of deleted
  * records with file fields go to `files.obsoletePrefixes`, removed by the owner after the commit.
+ * The other records it changes go to `changes` (realtime): each one cascaded away as a delete, each
+ * one that lost the id as an update, in the order they happened.
  */
 export async function deleteRecord(
   trx: Executor,
@@ -26,6 +35,7 @@ export async function deleteRecord(
   depth = 0,
   visited = new Set<string>(),
   files?: FileChanges,
+  changes?: CascadeChange[],
 ): Promise<void> {
   const key = `${c.id}/${String(row.id)}`
   if (visited.has(key)) return
@@ -54,15 +64,19 @@ export async function deleteRecord(
         const rest = Array.isArray(current) ? current.filter((v) => v !== id) : current === id ? '' : current
         const empty = Array.isArray(rest) ? rest.length === 0 : rest === ''
         if (empty && f.cascadeDelete) {
-          await deleteRecord(trx, database, collections, other, ref, depth + 1, visited, files)
+          const before = visited.size
+          await deleteRecord(trx, database, collections, other, ref, depth + 1, visited, files, changes)
+          if (visited.size > before) changes?.push({ collection: other, action: 'delete', row: ref })
           continue
         }
         if (empty && f.required) throw badRequest(REQUIRED_REFERENCE)
+        const value = d.encode(kind, rest)
         await trx
           .updateTable(other.name)
-          .set({ [f.name]: d.encode(kind, rest) })
+          .set({ [f.name]: value })
           .where('id', '=', ref.id as string)
           .execute()
+        changes?.push({ collection: other, action: 'update', row: { ...ref, [f.name]: value } })
       }
     }
   }

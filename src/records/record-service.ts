@@ -21,7 +21,7 @@ import { FilterError } from '../filter/index.js'
 import { MANAGED, managedExpression, rowToJSON, type RecordJSON, type RecordRow } from './serialize.js'
 import { expandRecords, type ExpandEnv } from './expand.js'
 import { planExpand, type ExpandNode } from './expand-plan.js'
-import { deleteRecord } from './record-delete.js'
+import { deleteRecord, type CascadeChange } from './record-delete.js'
 import { readImage, type ImageReader } from './image-read.js'
 import { isSuperuserRequest } from './request.js'
 import {
@@ -118,22 +118,25 @@ export class RecordService {
     if (changes.length > 0 && this.#onCommitting) await this.#onCommitting(executor, changes)
   }
 
-  /** Runs `write` in a transaction (the caller's, or its own that ends with `committing`). */
-  #inTransaction(
+  /**
+   * Runs `write` in a transaction (the caller's, or its own that ends with `committing`); `write`
+   * returns its changes, the record's own last.
+   */
+  #inTransaction<T extends readonly RecordChange[]>(
     opts: RecordOptions,
-    write: (trx: Executor) => Promise<RecordChange>,
-  ): Promise<RecordChange> {
+    write: (trx: Executor) => Promise<T>,
+  ): Promise<T> {
     return this.#database.transaction(async (trx) => {
-      const change = await write(trx)
-      if (!opts.executor) await this.committing(trx, [change])
-      return change
+      const changes = await write(trx)
+      if (!opts.executor) await this.committing(trx, changes)
+      return changes
     }, opts.executor)
   }
 
-  /** A write's change: announced now when the service committed it, else left to the owner. */
-  #changed(change: RecordChange, opts: RecordOptions): void {
-    if (!opts.executor) this.announce([change])
-    else opts.changes?.push(change)
+  /** A write's changes: announced now when the service committed them, else left to the owner. */
+  #changed(changes: readonly RecordChange[], opts: RecordOptions): void {
+    if (!opts.executor) this.announce(changes)
+    else opts.changes?.push(...changes)
   }
 
   /**
@@ -438,7 +441,7 @@ export class RecordService {
     const plan = this.#plan(c, request, opts)
     const save = (ex: Executor, files: FileChanges, store: FileStore | undefined) =>
       saveRecord(ex, this.#deps(request, files, store), c, undefined, body as Json)
-    const created = (row: RecordRow): RecordChange => ({ collection: c, action: 'create', row })
+    const created = (row: RecordRow): [RecordChange] => [{ collection: c, action: 'create', row }]
     // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less), unless
     // something must commit with it.
     const change = await this.#withFiles(opts, async (files, store) =>
@@ -447,7 +450,7 @@ export class RecordService {
         : this.#inTransaction(opts, async (trx) => created(await save(trx, files, store))),
     )
     this.#changed(change, opts)
-    return this.#saved(c, change.row, request, opts, plan)
+    return this.#saved(c, change[0].row, request, opts, plan)
   }
 
   async update(
@@ -474,11 +477,11 @@ export class RecordService {
         const stored = await this.find(c, id, undefined, request, trx)
         if (!stored) throw notFound()
         const row = await saveRecord(trx, this.#deps(request, files, store), c, stored, body as Json)
-        return { collection: c, action: 'update', row }
+        return [{ collection: c, action: 'update', row }] as [RecordChange]
       }),
     )
     this.#changed(change, opts)
-    return this.#saved(c, change.row, request, opts, plan)
+    return this.#saved(c, change[0].row, request, opts, plan)
   }
 
   /**
@@ -502,8 +505,9 @@ export class RecordService {
       this.#inTransaction(opts, async (trx) => {
         const found = await this.find(c, id, 'deleteRule', request, trx)
         if (!found) throw notFound()
-        await deleteRecord(trx, this.#database, this.#collections, c, found, 0, new Set(), files)
-        return { collection: c, action: 'delete', row: found }
+        const changes: CascadeChange[] = []
+        await deleteRecord(trx, this.#database, this.#collections, c, found, 0, new Set(), files, changes)
+        return [...changes, { collection: c, action: 'delete', row: found }] as RecordChange[]
       }),
     )
     this.#changed(change, opts)

@@ -83,13 +83,15 @@ export class SseStream {
 
   #write(frame: string): boolean {
     if (this.#closed) return false
-    this.#sink.write(frame)
+    // Judged on what is still unread before this frame: a client that keeps up receives one large
+    // record whole; one that left more than the cap unread has stopped reading and is dropped.
     if (this.#sink.writableLength > this.#timings.maxBufferedBytes) {
-      // it stopped reading: whatever is buffered is abandoned with the connection
+      // whatever is buffered is abandoned with the connection
       this.#finish('send buffer full')
       this.#sink.destroy()
       return false
     }
+    this.#sink.write(frame)
     return true
   }
 
@@ -160,14 +162,22 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
       )
       reply.hijack()
       const res = reply.raw
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-        // a stream ended by the server (idle, shutdown) takes its connection with it
-        connection: 'close',
-      })
+      try {
+        res.writeHead(200, {
+          ...(reply.getHeaders() as Record<string, string>),
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          'x-accel-buffering': 'no',
+          // a stream ended by the server (idle, shutdown) takes its connection with it
+          connection: 'close',
+        })
+      } catch (err) {
+        // the response is ours now (hijacked): free the client and the connection
+        realtime.disconnect(client)
+        req.raw.socket.destroy()
+        req.log.warn({ err }, 'realtime: the stream could not start')
+        return
+      }
       const s = new SseStream(res, client.id, timings, (reason) => {
         streams.delete(s)
         realtime.disconnect(client)
@@ -179,6 +189,8 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
         // the stream owned its connection (`connection: close`): never leave it to the server to find
         req.raw.socket.destroy()
       })
+      // gone before the listener above existed: its 'close' has passed
+      if (res.destroyed || req.raw.socket.destroyed) s.gone()
       s.send('PB_CONNECT', { clientId: client.id })
     })
 
