@@ -1,3 +1,4 @@
+import { EventSource } from 'eventsource'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_OTP_ATTEMPTS } from '../src/auth/otp-attempts.js'
@@ -12,6 +13,10 @@ import {
   type OtpGalley,
 } from './helpers/otp.js'
 import type { SmtpSink } from './helpers/smtp-sink.js'
+import { until } from './helpers/sse.js'
+
+// the SDK's realtime needs an EventSource in Node
+;(globalThis as { EventSource?: unknown }).EventSource = EventSource
 
 const PASSWORD = 'password123'
 
@@ -318,9 +323,15 @@ for (const { kind, skip } of DB_KINDS) {
       const before = running.sdk()
       await before.collection('users').authWithPassword(u.email, PASSWORD)
       const { otpId, code } = await requestCode(u.email)
+      // the change is a record event like any other (realtime)
+      const events: { action: string; record: Record<string, unknown> }[] = []
+      const watcher = await running.asSuperuser()
+      await watcher.collection('users').subscribe(u.id, (e) => events.push(e))
       const auth = await users().authWithOTP(otpId, code)
       expect(auth.record.verified).toBe(true)
       expect((await su.collection('users').getOne(u.id)).verified).toBe(true)
+      await until(() => events.some((e) => e.action === 'update' && e.record.verified === true), 'the event')
+      await watcher.realtime.unsubscribe()
       // The password set before the address was proven is gone, and so are its sessions.
       expect((await failure(users().authWithPassword(u.email, PASSWORD))).status).toBe(400)
       expect((await failure(before.collection('users').authRefresh())).status).toBe(401)

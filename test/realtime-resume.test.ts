@@ -223,5 +223,21 @@ for (const { kind, skip } of DB_KINDS) {
       await until(() => s.ended, 'the end at expiry', 6000)
       await until(() => g.galley.realtime.clientCount === 0, 'the client to go')
     })
+
+    it("a new authToken secret for the collection ends its clients' connections", async () => {
+      await su
+        .collection('users')
+        .create({ email: 'sec@example.com', password: PASSWORD, passwordConfirm: PASSWORD })
+      const pb = g.sdk()
+      await pb.collection('users').authWithPassword('sec@example.com', PASSWORD)
+      const s = await connect()
+      await subscribe(s, ['notes'], pb.authStore.token)
+      await su.collection('notes').create({ n: 10, public: true })
+      await until(() => events(s.frames).length === 1, 'an event while signed in')
+      await su.collections.update('users', { authToken: { secret: 'a'.repeat(50) } })
+      await su.collection('notes').create({ n: 11, public: true })
+      await until(() => s.ended, 'the end of the connection')
+      expect(events(s.frames).map((e) => e.record.n)).toEqual([10])
+    })
   })
 }

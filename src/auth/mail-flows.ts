@@ -248,18 +248,14 @@ export class MailFlows {
   ): Promise<RecordRow> {
     const { database, records } = this.#auth.deps
     // the write is announced (realtime) once the transaction has committed
-    const committed: RecordChange[] = []
-    const row = await database.transaction(async (trx) => {
+    return records.transaction(async (trx, committed) => {
       await database.dialect.lockKey(trx, `mail-token:${c.id}/${peekClaims(token)?.id ?? ''}`)
       const found = await recordForToken(this.#lookup, c, token, type, trx)
       if (!isTokenRecord(found)) throw badRequest(VALIDATION_ERROR, { token: found })
       await this.#save(c, found.row, changes(found), trx, committed)
       await discardPendingFactors(trx, c, String(found.row.id))
-      await records.committing(trx, committed)
       return found.row
     })
-    records.announce(committed)
-    return row
   }
 
   /**

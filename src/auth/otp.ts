@@ -219,13 +219,15 @@ export class OtpFlow {
     const tokenKey = c.fields.find((f) => f.name === 'tokenKey')
     // Hashing is slow: done before the transaction, so SQLite's write lock is not held meanwhile.
     const randomHash = tokenKey ? await hashPassword(randomString(30)) : ''
-    return database.transaction(async (trx) => {
+    // the write is announced (realtime) once the transaction has committed
+    return this.#auth.deps.records.transaction(async (trx, changes) => {
       let updated = await this.#update(c, recordId, { verified: database.dialect.encode('bool', true) }, trx)
       if (tokenKey && !(await this.#auth.needsSecondFactor(c, updated ?? row, 'otp', trx))) {
         const key = FIELD_TYPES.get(tokenKey.type)?.autogenerate?.(tokenKey) ?? randomString(50)
         updated = await this.#update(c, recordId, { password: randomHash, tokenKey: key }, trx)
         await discardPendingFactors(trx, c, recordId)
       }
+      if (updated) changes.push({ collection: c, action: 'update', row: updated })
       return updated ?? row
     })
   }

@@ -406,8 +406,11 @@ export class RealtimeService {
     const c = this.#collections.find(e.collectionId)
     if (c?.type === 'auth') await this.#followAuth(c, e)
     const recipients: Client[] = []
-    for (const client of this.#clients.values())
-      if (!client.replaying && client.floor < e.id) recipients.push(client)
+    for (const client of this.#clients.values()) {
+      if (client.replaying || client.floor >= e.id) continue
+      if (client.auth && !this.#authCurrent(client.auth)) this.#end(client, 'auth revoked')
+      else recipients.push(client)
+    }
     this.#selected = e.id
     try {
       if (c && c.type !== 'view') await this.#deliver(c, e, recipients)
@@ -415,6 +418,17 @@ export class RealtimeService {
       this.#logger.error({ err, event: e.id }, 'realtime: delivery failed')
     }
     this.#cursor = e.id
+  }
+
+  /**
+   * Whether tokens of the auth's collection are still those it signed in with: a new
+   * `authToken.secret` (or the collection's deletion) revokes every token of the collection.
+   */
+  #authCurrent(auth: NonNullable<Auth>): boolean {
+    const now = this.#collections.find(auth.collection.id)
+    if (now === auth.collection) return true
+    const secret = (c: unknown) => (c as { authToken?: { secret?: unknown } } | undefined)?.authToken?.secret
+    return now !== undefined && secret(now) === secret(auth.collection)
   }
 
   /**

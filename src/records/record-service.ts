@@ -133,6 +133,23 @@ export class RecordService {
     }, opts.executor)
   }
 
+  /**
+   * A transaction for writes outside this service's own (the auth flows): `fn` passes `changes` as
+   * the `changes` option of the service calls it makes with `executor: trx`, and pushes the changes
+   * of its direct writes; they commit with what must commit with them (`committing`) and are
+   * announced after the commit.
+   */
+  async transaction<T>(fn: (trx: Executor, changes: RecordChange[]) => Promise<T>): Promise<T> {
+    const changes: RecordChange[] = []
+    const result = await this.#database.transaction(async (trx) => {
+      const out = await fn(trx, changes)
+      await this.committing(trx, changes)
+      return out
+    })
+    this.announce(changes)
+    return result
+  }
+
   /** A write's changes: announced now when the service committed them, else left to the owner. */
   #changed(changes: readonly RecordChange[], opts: RecordOptions): void {
     if (!opts.executor) this.announce(changes)

@@ -8,7 +8,7 @@ import {
   newRecordId,
   randomString,
 } from '../../lib/index.js'
-import type { RecordRow } from '../../records/index.js'
+import type { RecordChange, RecordRow } from '../../records/index.js'
 import type { RequestContext } from '../../rules/index.js'
 import { columnKind, FIELD_TYPES, findField, type AuthCollection } from '../../schema/index.js'
 import type { AuthDeps } from '../auth-service.js'
@@ -60,7 +60,8 @@ export async function linkOrCreate(
   const { provider, user, request } = input
   // Hashing is slow: done before the transaction, so SQLite's write lock is not held meanwhile.
   const randomHash = await hashPassword(randomString(30))
-  return deps.database.transaction(async (trx) => {
+  // its record writes are announced (realtime) once it has committed
+  return deps.records.transaction(async (trx, changes) => {
     let row: RecordRow | undefined
     let byEmail = false
     let isNew = false
@@ -87,9 +88,12 @@ export async function linkOrCreate(
         .executeTakeFirst()) as RecordRow | undefined
     }
 
-    if (row) row = await secureExisting(deps, trx, c, row, input, byEmail, randomHash)
-    else {
-      row = await createRecord(deps, trx, c, input, findById)
+    if (row) {
+      const before = row
+      row = await secureExisting(deps, trx, c, row, input, byEmail, randomHash)
+      if (row !== before) changes.push({ collection: c, action: 'update', row })
+    } else {
+      row = await createRecord(deps, trx, c, input, findById, changes)
       isNew = true
     }
 
@@ -177,6 +181,7 @@ async function createRecord(
   c: AuthCollection,
   input: LinkInput,
   findById: (id: string, ex: Executor) => Promise<RecordRow | undefined>,
+  changes: RecordChange[],
 ): Promise<RecordRow> {
   const { user } = input
   const body: Record<string, unknown> = {}
@@ -206,7 +211,7 @@ async function createRecord(
     c,
     body,
     { ...input.request, method: 'POST', body: {}, context: 'oauth2' },
-    { executor: trx },
+    { executor: trx, changes },
   )
   let row = await findById(String(json.id), trx)
   if (!row) throw badRequest('Failed to create record.')
@@ -219,6 +224,7 @@ async function createRecord(
       .returningAll()
       .executeTakeFirst()
     row = (updated as RecordRow | undefined) ?? row
+    changes.push({ collection: c, action: 'update', row })
   }
   return row
 }
