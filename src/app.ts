@@ -13,7 +13,7 @@ import { openDatabase, runMigrations, systemTablesMigration, type Database } fro
 import { FileStoreSelector, FileSweeper, LocalFileStore, sweepOrphanFiles } from './files/index.js'
 import { buildHttpServer } from './http/index.js'
 import { MailService } from './mail/index.js'
-import { RealtimeService } from './realtime/index.js'
+import { RealtimeService, realtimeEventsMigration } from './realtime/index.js'
 import { RecordService } from './records/index.js'
 import { ruleCompileError } from './rules/index.js'
 import { CollectionService, systemCollectionsMigration } from './schema/index.js'
@@ -61,6 +61,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       systemTablesMigration,
       systemCollectionsMigration(collections),
       otpAttemptsMigration,
+      realtimeEventsMigration,
     ])
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations')
     await collections.start()
@@ -74,7 +75,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       log,
       realtime.committed,
     )
-    if (realtime.committing) records.useCommittingListener(realtime.committing)
+    records.useCommittingListener(realtime.committing)
     await realtime.start(records)
     // Record files live under <dir>/storage whichever database holds the records (§10.1), or in
     // the S3 bucket of settings.s3 when it is enabled: chosen again for each operation, so a

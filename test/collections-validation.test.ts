@@ -298,6 +298,12 @@ for (const { kind, skip } of DB_KINDS) {
       post('internal table _migrations', () => ({ name: '_migrations' }), {
         name: 'validation_collection_name_invalid',
       }),
+      post('internal table _otpAttempts', () => ({ name: '_otpAttempts' }), {
+        name: 'validation_collection_name_invalid',
+      }),
+      post('internal table _realtimeEvents, other case', () => ({ name: '_REALTIMEevents' }), {
+        name: 'validation_collection_name_invalid',
+      }),
       post('sqlite_master', () => ({ name: 'sqlite_master' }), {
         name: 'validation_collection_name_invalid',
       }),

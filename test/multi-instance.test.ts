@@ -9,7 +9,12 @@ import { createPgDatabase, PG_URL } from './helpers/pg.js'
 import { runCli, startServe, type GalleyProcess } from './helpers/process.js'
 
 /** Every migration a fresh database gets, in name order. */
-const MIGRATIONS = ['0001_system_tables', '0002_system_collections', '0003_otp_attempts']
+const MIGRATIONS = [
+  '0001_system_tables',
+  '0002_system_collections',
+  '0003_otp_attempts',
+  '0004_realtime_events',
+]
 
 const POLL_MS = 50
 const PROPAGATION_LIMIT_MS = 1000

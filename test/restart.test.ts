@@ -74,6 +74,7 @@ for (const { kind, skip } of DB_KINDS) {
         '0001_system_tables',
         '0002_system_collections',
         '0003_otp_attempts',
+        '0004_realtime_events',
       ])
 
       const su = await runCli(['superuser', 'upsert', SU_EMAIL, SU_PASSWORD, ...dbArgs(store)])

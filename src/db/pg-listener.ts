@@ -29,6 +29,16 @@ export class PgListener {
     this.#logger = logger
   }
 
+  /** The connection's queries, one after the other (pg deprecates overlapping ones). */
+  #serial: Promise<void> = Promise.resolve()
+
+  /** Runs `fn` after the connection's earlier queries (its failure is the caller's alone). */
+  #inOrder(fn: () => Promise<void>): Promise<void> {
+    const done = this.#serial.then(fn)
+    this.#serial = done.catch(() => undefined)
+    return done
+  }
+
   subscribe(channel: string, fn: (payload: string) => void, onReconnect?: () => void): () => void {
     let ch = this.#channels.get(channel)
     const isNew = ch === undefined
@@ -48,7 +58,11 @@ export class PgListener {
   async #listen(channel: string): Promise<void> {
     try {
       await this.#ensure()
-      await this.#client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+      // one query at a time on the connection (subscriptions made together, a reconnect's LISTENs)
+      const client = this.#client
+      await this.#inOrder(async () => {
+        await client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`)
+      })
     } catch (err) {
       if (this.#closed) return
       this.#logger.warn({ err: (err as Error).message }, 'postgres LISTEN failed; will retry')
@@ -87,7 +101,9 @@ export class PgListener {
       await client.end().catch(() => {})
       return
     }
-    for (const name of this.#channels.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(name)}`)
+    await this.#inOrder(async () => {
+      for (const name of this.#channels.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(name)}`)
+    })
     // close() may have run during the LISTENs: it could not see this client, so end it here, or its
     // socket keeps the process alive (a CLI command that finishes fast would never exit).
     if (this.#closed) {

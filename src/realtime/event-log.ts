@@ -1,8 +1,11 @@
 import { sql } from 'kysely'
-import type { Database, Executor } from '../db/index.js'
+import type { Database, Executor, Migration } from '../db/index.js'
 import type { Logger } from '../lib/index.js'
 
-/** The event log: an internal table of the auxiliary store (`auxiliary.db`; on PostgreSQL the main database). */
+/**
+ * The event log: an internal table of the main database, so events are written in their record
+ * write's own transaction (they commit with it or not at all; a crash right after a commit keeps them).
+ */
 export const EVENT_LOG_TABLE = '_realtimeEvents'
 /** One row: the newest id pruned so far (a resume from before it has lost events). */
 export const EVENT_LOG_STATE_TABLE = '_realtimeEventsPruned'
@@ -16,6 +19,31 @@ export const EVENT_RETENTION_COUNT = 100_000
 export const EVENT_PRUNE_INTERVAL_MS = 30_000
 /** One prune run deletes at most this many events (a bounded statement), then waits for the next. */
 export const EVENT_PRUNE_BATCH = 20_000
+
+/** The event log's tables, in the main database (their shape is the realtime layer's own). */
+export const realtimeEventsMigration: Migration = {
+  name: '0004_realtime_events',
+  async up(trx, db) {
+    await trx.schema
+      .createTable(EVENT_LOG_TABLE)
+      .addColumn('id', sql.raw(db.dialect.sequenceKeyDefinition()))
+      .addColumn('collectionRef', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('record', 'text', (c) => c.notNull())
+      .addColumn('created', 'bigint', (c) => c.notNull())
+      .execute()
+    await trx.schema
+      .createIndex('idx__realtimeEvents_created')
+      .on(EVENT_LOG_TABLE)
+      .column('created')
+      .execute()
+    await trx.schema
+      .createTable(EVENT_LOG_STATE_TABLE)
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('through', 'bigint', (c) => c.notNull())
+      .execute()
+  },
+}
 
 export type EventAction = 'create' | 'update' | 'delete'
 
@@ -60,39 +88,8 @@ export class EventLog {
     this.#pruneIntervalMs = options.pruneIntervalMs ?? EVENT_PRUNE_INTERVAL_MS
   }
 
-  /** Creates the table when missing (the auxiliary store has no migrations) and starts pruning. */
+  /** Starts pruning (the tables come from `realtimeEventsMigration`). */
   async start(): Promise<void> {
-    const { aux, dialect } = this.#database
-    try {
-      await aux.schema
-        .createTable(EVENT_LOG_TABLE)
-        .ifNotExists()
-        .addColumn('id', sql.raw(dialect.sequenceKeyDefinition()))
-        .addColumn('collectionRef', 'text', (c) => c.notNull())
-        .addColumn('action', 'text', (c) => c.notNull())
-        .addColumn('record', 'text', (c) => c.notNull())
-        .addColumn('created', 'bigint', (c) => c.notNull())
-        .execute()
-      await aux.schema
-        .createIndex('idx__realtimeEvents_created')
-        .ifNotExists()
-        .on(EVENT_LOG_TABLE)
-        .column('created')
-        .execute()
-      await aux.schema
-        .createTable(EVENT_LOG_STATE_TABLE)
-        .ifNotExists()
-        .addColumn('id', 'integer', (c) => c.primaryKey())
-        .addColumn('through', 'bigint', (c) => c.notNull())
-        .execute()
-    } catch (err) {
-      // two PostgreSQL instances racing on CREATE … IF NOT EXISTS: the tables exist either way
-      if (
-        !(await dialect.tableExists(aux, EVENT_LOG_TABLE)) ||
-        !(await dialect.tableExists(aux, EVENT_LOG_STATE_TABLE))
-      )
-        throw err
-    }
     this.#timer = setInterval(() => {
       this.#pruning = this.prune().then(
         () => undefined,
@@ -109,23 +106,24 @@ export class EventLog {
   }
 
   /**
-   * Appends `events` in order in one transaction of the auxiliary store and tells every instance
+   * Appends `events` in order in a transaction of their own and tells every instance
    * (EVENT_CHANNEL, sent with the commit); returns them with their ids.
    */
   async append(events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
     if (events.length === 0) return []
-    return this.#database.aux.transaction().execute((trx) => this.appendIn(trx, events, now))
+    return this.#database.db.transaction().execute((trx) => this.appendIn(trx, events, now))
   }
 
   /**
-   * Appends `events` inside `trx` (PostgreSQL: a record write's own transaction, so the events
-   * commit with the write or not at all). Appends hold one lock to their commit, so ids become
-   * visible in increasing order on every instance: a reader never sees id 6 and later 5.
+   * Appends `events` inside `trx` (a record write's own transaction, so the events commit with the
+   * write or not at all). On PostgreSQL appends hold one lock to their commit, so ids become
+   * visible in increasing order on every instance: a reader never sees id 6 and later 5 (SQLite
+   * has one writer).
    */
   async appendIn(trx: Executor, events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
     if (events.length === 0) return []
     const { dialect } = this.#database
-    // SQLite: one process, whose appends already run one at a time (the realtime queue)
+    // SQLite: one writer, whose transactions already commit one at a time
     if (dialect.name === 'postgres') await dialect.lockKey(trx, EVENT_LOG_TABLE)
     const out: LoggedEvent[] = []
     for (const e of events) {
@@ -150,7 +148,7 @@ export class EventLog {
    * resume and other instances).
    */
   async read(afterId: number, limit: number, upTo?: number): Promise<LoggedEvent[]> {
-    let q = this.#database.aux
+    let q = this.#database.db
       .selectFrom(EVENT_LOG_TABLE)
       .select(['id', 'collectionRef', 'action', 'record'])
       .where('id', '>', afterId)
@@ -172,15 +170,15 @@ export class EventLog {
    * at most EVENT_PRUNE_BATCH per run.
    */
   async prune(now = Date.now()): Promise<number> {
-    const aux = this.#database.aux
-    const bounds = await aux
+    const db = this.#database.db
+    const bounds = await db
       .selectFrom(EVENT_LOG_TABLE)
       .select((eb) => [eb.fn.min('id').as('lo'), eb.fn.max('id').as('hi')])
       .executeTakeFirst()
     if (!bounds || bounds.lo === null || bounds.hi === null) return 0
     const lo = Number(bounds.lo)
     const hi = Number(bounds.hi)
-    const old = await aux
+    const old = await db
       .selectFrom(EVENT_LOG_TABLE)
       .select((eb) => eb.fn.max('id').as('id'))
       .where('created', '<', now - this.#retentionMs)
@@ -190,7 +188,7 @@ export class EventLog {
       lo - 1 + EVENT_PRUNE_BATCH,
     )
     if (cutoff < lo) return 0
-    return aux.transaction().execute(async (trx) => {
+    return db.transaction().execute(async (trx) => {
       const result = await trx.deleteFrom(EVENT_LOG_TABLE).where('id', '<=', cutoff).executeTakeFirst()
       // two instances pruning at once: the newer bound wins
       await trx
@@ -208,7 +206,7 @@ export class EventLog {
 
   /** The newest pruned id, 0 when nothing was pruned: a resume from before it has lost events. */
   async prunedThrough(): Promise<number> {
-    const row = await this.#database.aux
+    const row = await this.#database.db
       .selectFrom(EVENT_LOG_STATE_TABLE)
       .select('through')
       .where('id', '=', 1)
@@ -220,7 +218,7 @@ export class EventLog {
   async lastId(): Promise<number> {
     const r = await sql<{
       id: number | string | null
-    }>`SELECT max(id) AS id FROM ${sql.table(EVENT_LOG_TABLE)}`.execute(this.#database.aux)
+    }>`SELECT max(id) AS id FROM ${sql.table(EVENT_LOG_TABLE)}`.execute(this.#database.db)
     return Number(r.rows[0]?.id ?? 0)
   }
 }

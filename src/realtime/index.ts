@@ -5,6 +5,7 @@ export {
   EVENT_RETENTION_COUNT,
   EVENT_RETENTION_MS,
   EventLog,
+  realtimeEventsMigration,
   type EventAction,
   type EventInput,
   type EventLogOptions,

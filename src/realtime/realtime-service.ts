@@ -174,16 +174,12 @@ export class RealtimeService {
   }
 
   /**
-   * The records service's listener inside write transactions: on PostgreSQL the events are logged
-   * there, so they commit with the write or not at all (an acknowledged write's event survives a
-   * crash right after), and the row locks the write holds keep each record's events in commit order
-   * across instances. SQLite's log is another file: its events are logged after the commit.
+   * The records service's listener inside write transactions: the events are logged there, so they
+   * commit with the write or not at all (an acknowledged write's event survives a crash right
+   * after), and the row locks the write holds keep each record's events in commit order across
+   * instances.
    */
-  get committing(): CommittingListener | undefined {
-    return this.#database.dialect.name === 'postgres' ? this.#committing : undefined
-  }
-
-  readonly #committing = async (trx: Executor, changes: readonly RecordChange[]): Promise<void> => {
+  readonly committing: CommittingListener = async (trx, changes) => {
     await this.log.appendIn(
       trx,
       changes.map((ch) => this.#event(ch)),

@@ -23,15 +23,19 @@ import { formatIndexStatement, parseIndexStatement, validateIndexColumns } from 
 import { viewQueryProblem } from './view-query.js'
 
 const NAME = /^\w+$/
-/** Tables Galley itself owns: no collection may take their names. */
-const INTERNAL_TABLES = new Set([
-  '_collections',
-  '_params',
-  '_migrations',
-  '_logs',
-  '_events',
-  '_otpAttempts',
-])
+/** Tables Galley itself owns (lower-cased): no collection may take their names, in any case. */
+const INTERNAL_TABLES = new Set(
+  [
+    '_collections',
+    '_params',
+    '_migrations',
+    '_logs',
+    '_events',
+    '_otpAttempts',
+    '_realtimeEvents',
+    '_realtimeEventsPruned',
+  ].map((name) => name.toLowerCase()),
+)
 const RESERVED_FIELD_NAMES = new Set([
   'null',
   'true',
