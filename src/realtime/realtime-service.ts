@@ -1,4 +1,4 @@
-import type { Database, Executor } from '../db/index.js'
+import type { Database } from '../db/index.js'
 import { GalleyError, badRequest, forbidden, notFound, randomString, type Logger } from '../lib/index.js'
 import type { CommittingListener, RecordChange, RecordJSON, RecordService } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
