@@ -18,6 +18,8 @@ export {
   normalizeFileName,
   SNIFF_BYTES,
   STORED_NAME,
+  thumbKey,
+  thumbsPrefix,
   Upload,
   type FileStore,
   type StoredFileInfo,

@@ -31,7 +31,7 @@ import {
   type FileChanges,
   type PasswordHasher,
 } from './record-write.js'
-import type { FileStore } from './uploads.js'
+import { thumbsPrefix, type FileStore } from './uploads.js'
 
 /** Per-call options of the records service. */
 export interface RecordOptions {
@@ -200,7 +200,8 @@ export class RecordService {
     if (!store) return
     for (const key of keys)
       await store.delete(key).catch((err: unknown) => this.#logger.error({ err, key }, 'file removal failed'))
-    for (const prefix of prefixes)
+    // a file's thumbs go with it
+    for (const prefix of [...keys.map(thumbsPrefix), ...prefixes])
       await store
         .deletePrefix(prefix)
         .catch((err: unknown) => this.#logger.error({ err, prefix }, 'file removal failed'))
