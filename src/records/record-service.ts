@@ -45,6 +45,12 @@ export interface RecordOptions {
    * whether, that happens). Without it such writes announce nothing.
    */
   readonly changes?: RecordChange[] | undefined
+  /**
+   * With `executor`: where writes put the files they stored and made obsolete, for the
+   * transaction's owner to pass to `settleFiles` once it committed or failed (batch). Without it
+   * the files a failed write stored are removed, and obsolete ones are left for the orphan sweep.
+   */
+  readonly files?: FileChanges | undefined
 }
 
 /** One committed write: the stored row after a create or update, the row as it was before a delete. */
@@ -172,13 +178,19 @@ export class RecordService {
 
   /**
    * Runs a write with its file bookkeeping: files it stored are removed when it fails; files it
-   * made obsolete are removed once it committed (inside a caller's transaction, a batch, they are
-   * left for the orphan sweep: this service cannot know whether that transaction commits).
+   * made obsolete are removed once it committed. Inside a caller's transaction this service cannot
+   * know whether that commits: with `opts.files` the caller settles them, else obsolete files are
+   * left for the orphan sweep.
    */
   async #withFiles<T>(
     opts: RecordOptions,
     run: (files: FileChanges, store: FileStore | undefined) => Promise<T>,
   ): Promise<T> {
+    // The transaction's owner settles them (settleFiles), in the one store its writes use.
+    if (opts.executor && opts.files) {
+      opts.files.store ??= this.fileStore
+      return run(opts.files, opts.files.store)
+    }
     const files = newFileChanges()
     const store = this.fileStore
     let result: T
@@ -190,6 +202,15 @@ export class RecordService {
     }
     if (!opts.executor) await this.#removeFiles(store, files.obsolete, files.obsoletePrefixes)
     return result
+  }
+
+  /**
+   * For the owner of a transaction whose writes collected `files` (RecordOptions.files): once it
+   * committed, the files its writes made obsolete are removed; when it failed, those they stored.
+   */
+  async settleFiles(files: FileChanges, committed: boolean): Promise<void> {
+    if (committed) await this.#removeFiles(files.store, files.obsolete, files.obsoletePrefixes)
+    else await this.#removeFiles(files.store, files.written, [])
   }
 
   async #removeFiles(
