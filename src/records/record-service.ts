@@ -95,6 +95,12 @@ export class RecordService {
     this.#passwords = passwords
     this.#logger = logger
     this.#onCommitted = onCommitted
+    // A deleted collection's storage folder goes once the deletion committed (§10.1: files live
+    // under `<collectionId>/`); views store none.
+    collections.onDeleted(async (deleted) => {
+      const gone = deleted.filter((c) => c.type !== 'view').map((c) => `${c.id}/`)
+      await this.#removeFiles(this.fileStore, [], gone)
+    })
   }
 
   /**

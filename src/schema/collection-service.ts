@@ -97,6 +97,17 @@ export class CollectionService {
     this.#unsubscribe?.()
   }
 
+  readonly #deletedListeners: ((deleted: readonly Collection[]) => Promise<void>)[] = []
+
+  /**
+   * Tells `listener` of the collections a schema change deleted, once it committed (records removes
+   * their stored files), and waits for it; its failure is logged, the change stays done. Changes made inside a caller's transaction are not reported: this service
+   * cannot know whether it commits.
+   */
+  onDeleted(listener: (deleted: readonly Collection[]) => Promise<void>): void {
+    this.#deletedListeners.push(listener)
+  }
+
   async reload(executor?: Executor): Promise<void> {
     if (executor) return this.#setCache(await readCollections(executor))
     return this.#refresh()
@@ -333,6 +344,7 @@ export class CollectionService {
   ): Promise<Collection[]> {
     const db = this.#database
     let result: Collection[] = []
+    let deleted: readonly Collection[] = []
     await db.transaction(async (trx) => {
       await db.dialect.lockSchema(trx)
       // Read inside the lock: another instance may have changed the schema since our cache was filled.
@@ -358,11 +370,19 @@ export class CollectionService {
         await this.#ddl(message, next, () => syncTable(trx, db.dialect, prev, next))
       await this.#settleViews(trx, message, p, views)
       result = p.upserts.map((u) => u.next)
+      deleted = p.deletes
       await db.publish(COLLECTIONS_CHANNEL, 'changed', trx)
       if (!executor?.isTransaction) return
       await this.reload(trx)
     }, executor)
-    if (!executor?.isTransaction) await this.reload()
+    if (!executor?.isTransaction) {
+      await this.reload()
+      if (deleted.length > 0)
+        for (const listener of this.#deletedListeners)
+          await listener(deleted).catch((err: unknown) =>
+            this.#logger.error({ err }, 'collection deletion listener failed'),
+          )
+    }
     return result
   }
 
