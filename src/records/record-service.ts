@@ -245,6 +245,33 @@ export class RecordService {
     }
   }
 
+  /**
+   * The stored record a view record's file belongs to (§10.1: a view's files are its source
+   * record's): the record of the view field's source collection whose source field holds
+   * `filename`; undefined when there is none.
+   */
+  async viewFileOwner(
+    view: Collection,
+    fieldName: string,
+    filename: string,
+  ): Promise<{ collection: Collection; id: string } | undefined> {
+    const source = await this.#collections.viewFieldSource(view, fieldName)
+    if (!source || source.field.type !== 'file') return undefined
+    const { collection, field } = source
+    const column = sql.ref(`${collection.name}.${field.name}`)
+    const row = await this.#database.db
+      .selectFrom(collection.name)
+      .select('id')
+      .where(
+        Number(field.maxSelect) > 1
+          ? this.#database.dialect.jsonArrayContains(column, filename)
+          : sql<SqlBool>`${column} = ${filename}`,
+      )
+      .limit(1)
+      .executeTakeFirst()
+    return row ? { collection, id: String((row as { id: unknown }).id) } : undefined
+  }
+
   /** The collection `{c}` of a records route, or PocketBase's 404. */
   collection(idOrName: string): Collection {
     const c = this.#collections.find(idOrName)

@@ -90,7 +90,7 @@ function fieldHolding(
 
 /**
  * `GET /api/files/{collection}/{recordId}/{filename}` (§10.1): a current file of the record, 404
- * otherwise. Files of non-protected fields are public, as in PocketBase; a protected field's files
+ * otherwise; for a view, the file of the record its field reads from. Files of non-protected fields are public, as in PocketBase; a protected field's files
  * need a file token whose record the viewRule admits (viewable), else 404. Types that are not
  * plainly inert (SVG, HTML, XML, scripts, unknown binaries) are always an attachment; every file
  * carries a sandboxing CSP and `nosniff`. ETag, conditional GET and single byte ranges are
@@ -114,14 +114,19 @@ export function fileRoutes(
       const { id, name } = req.params
       if (!store || !STORED_NAME.test(name) || !/^[^/\\\0]{1,255}$/.test(id)) throw notFound()
       const c = records.collection(req.params.c)
-      if (c.type === 'view') throw notFound()
       const row = await records.find(c, id, undefined, requestContext(req))
       if (!row) throw notFound()
       const f = fieldHolding(database, c, row, name)
       if (!f) throw notFound()
       if (f.protected && !(await viewable(records, auth, c, id, req))) throw notFound()
 
-      const original = fileKey(c.id, String(row.id), name)
+      // A view's files are those of the record its field reads from (§10.1).
+      const owner =
+        c.type === 'view'
+          ? await records.viewFileOwner(c, f.name, name)
+          : { collection: c, id: String(row.id) }
+      if (!owner) throw notFound()
+      const original = fileKey(owner.collection.id, owner.id, name)
       let key = original
       let info = await store.stat(key)
       if (!info) throw notFound()
