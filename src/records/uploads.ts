@@ -48,6 +48,11 @@ export interface FileStore {
   deletePrefix(prefix: string): Promise<void>
   /** Keys starting with `prefix`. */
   list(prefix: string): Promise<string[]>
+  /**
+   * Removes the store's own temporary files last written at or before `olderThan` (a write cut short by
+   * a crash), and says how many; a store whose writes are atomic has none and needs no such method.
+   */
+  sweepTemporary?(olderThan: Date): Promise<number>
 }
 
 /** The storage key of a record's file. */
