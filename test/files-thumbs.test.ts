@@ -6,7 +6,7 @@
  * beside the file and served from there, a decompression bomb serves the original, and thumbs go
  * with their file (update, delete, orphan sweep).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type PocketBase from 'pocketbase'
@@ -248,8 +248,14 @@ for (const { kind, skip } of DB_KINDS) {
       const fileStore = g.galley.records.fileStore!
       const orphan = `${picsId}/${kept.id}/thumbs_orphan_abcdefghij.png/50x30_orphan_abcdefghij.png`
       await fileStore.put(orphan, Readable.from([Buffer.from('x')]))
+      // a thumb write cut short by a crash leaves the store's temporary file: swept as well
+      const crashed = join(storage, picsId, kept.id, `thumbs_${kept.image}`, '.tmp_crashedwrite')
+      writeFileSync(crashed, 'half a thumb')
+      utimesSync(crashed, new Date(Date.now() - 1000), new Date(Date.now() - 1000))
       const swept = await sweepOrphanFiles(g.galley.database, g.galley.collections, fileStore, undefined, 0)
       expect(swept.removed).toEqual([orphan])
+      expect(swept.temps).toBe(1)
+      expect(existsSync(crashed)).toBe(false)
       expect(walk(join(storage, picsId, kept.id))).toEqual(
         [kept.image as string, `thumbs_${kept.image}/50x30_${kept.image}`].sort(),
       )

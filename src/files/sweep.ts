@@ -13,7 +13,7 @@ const IDS_PER_QUERY = 500
 export interface SweepResult {
   /** Storage keys removed: files no record references. */
   readonly removed: string[]
-  /** Temporary upload files removed (left by a crash or a killed process). */
+  /** Temporary files removed: uploads and the store's own writes, left by a crash or a killed process. */
   readonly temps: number
 }
 
@@ -75,7 +75,8 @@ export async function sweepOrphanFiles(
       }
     }
   }
-  let temps = 0
+  // the store's own half-written files (a thumb or copy cut short by a crash)
+  let temps = (await store.sweepTemporary?.(new Date(now - graceMs))) ?? 0
   if (uploadDir) {
     let entries: string[] = []
     try {
