@@ -68,6 +68,17 @@ describe('ThumbGenerator', () => {
     expect((await store.list('c/r2/')).length).toBe(3)
   })
 
+  it('serves the original to a request that waited past maxWaitMs, and stores the thumb all the same', async () => {
+    const thumbs = new ThumbGenerator({ maxWaitMs: 0 })
+    const head = await stored('c/r4/w.png', 300, 300)
+    expect(await thumbs.thumb(store, 'c/r4/w.png', head, '20x20')).toBeUndefined()
+    const key = 'c/r4/thumbs_w.png/20x20_w.png'
+    for (let i = 0; i < 200 && !(await store.stat(key)); i++) await new Promise((r) => setTimeout(r, 25))
+    expect(await store.stat(key)).toBeDefined()
+    expect(await thumbs.thumb(store, 'c/r4/w.png', head, '20x20')).toBe(key)
+    expect(thumbs.generated).toBe(1)
+  })
+
   it('refuses originals past the pixel, byte and output limits without storing anything', async () => {
     const head = await stored('c/r3/big.png', 2000, 2000)
     expect(

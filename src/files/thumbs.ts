@@ -25,6 +25,11 @@ export interface ThumbLimits {
   readonly maxQueue: number
   /** Seconds one generation may take in sharp. */
   readonly timeoutSeconds: number
+  /**
+   * How long a request waits for its thumb (queued and generated) before the original is served
+   * instead; the generation goes on, and a later request finds the thumb stored.
+   */
+  readonly maxWaitMs: number
 }
 
 export const DEFAULT_THUMB_LIMITS: ThumbLimits = {
@@ -35,6 +40,7 @@ export const DEFAULT_THUMB_LIMITS: ThumbLimits = {
   concurrency: Math.max(1, Math.min(4, availableParallelism())),
   maxQueue: 64,
   timeoutSeconds: 20,
+  maxWaitMs: 30_000,
 }
 
 export interface ThumbSize {
@@ -107,7 +113,15 @@ export class ThumbGenerator {
       pending = this.#generate(store, key, target, size).finally(() => this.#inFlight.delete(target))
       this.#inFlight.set(target, pending)
     }
-    return (await pending) ? target : undefined
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<false>(
+      (resolve) => (timer = setTimeout(() => resolve(false), this.#limits.maxWaitMs)),
+    )
+    try {
+      return (await Promise.race([pending, late])) ? target : undefined
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   async #generate(store: FileStore, key: string, target: string, size: ThumbSize): Promise<boolean> {
