@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { BOUNDARY, multipart, walk } from './helpers/files.js'
+import { BOUNDARY, multipart, streamUpload, walk } from './helpers/files.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { sdkFailure as failure } from './helpers/sdk-failure.js'
 
@@ -211,6 +211,22 @@ for (const { kind, skip } of DB_KINDS) {
       })
       expect(await count('albums')).toBe(albums + 1)
       expect(files().filter((x) => !before.includes(x))).toHaveLength(1)
+      expect(temps()).toEqual([])
+    })
+
+    it('cuts a 50 MB batch file part off at the largest limit of its field name, early', async () => {
+      const before = files()
+      const upload = streamUpload(g.url, '/api/batch', 'requests.0.photos', 50 * 1024 * 1024)
+      const res = await upload.done
+      const seen = JSON.stringify({ status: res.status, sent: res.sent, body: res.body.slice(0, 300) })
+      expect(res.status, seen).toBe(400)
+      expect(JSON.parse(res.body), seen).toMatchObject({
+        message: 'Batch transaction failed.',
+        data: { requests: { 0: { response: { data: { photos: { params: { maxSize: 2000 } } } } } } },
+      })
+      // read up to about the limit plus socket buffers, far from 50 MB
+      expect(res.sent, seen).toBeLessThan(16 * 1024 * 1024)
+      expect(files()).toEqual(before)
       expect(temps()).toEqual([])
     })
 

@@ -6,12 +6,11 @@
  * explicitly, leaves exactly the referenced files: no unreferenced stored file, no temporary upload.
  */
 import { readdirSync, statSync } from 'node:fs'
-import { request } from 'node:http'
 import { join } from 'node:path'
 import PocketBase from 'pocketbase'
 import { afterAll, describe, expect, it } from 'vitest'
 import { sweepOrphanFiles } from '../src/files/index.js'
-import { BOUNDARY, walk } from './helpers/files.js'
+import { streamUpload, walk } from './helpers/files.js'
 import {
   createStore,
   DB_KINDS,
@@ -31,50 +30,6 @@ function client(url: string): PocketBase {
   const pb = new PocketBase(url)
   pb.autoCancellation(false)
   return pb
-}
-
-/**
- * Starts a multipart upload of `total` bytes to `path` and keeps writing (with backpressure) until
- * stopped or the server goes away; resolves once the request has ended either way.
- */
-function slowUpload(url: string, path: string, total: number) {
-  const u = new URL(url)
-  let stopped = false
-  let sent = 0
-  const done = new Promise<void>((resolve) => {
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path,
-        method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
-      },
-      (res) => {
-        res.resume()
-        res.on('end', () => resolve())
-        res.on('error', () => resolve())
-      },
-    )
-    req.on('error', () => resolve())
-    req.write(
-      `--${BOUNDARY}\r\nContent-Disposition: form-data; name="big"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
-    )
-    const chunk = Buffer.alloc(64 * 1024, 7)
-    const pump = () => {
-      while (!stopped && sent < total) {
-        sent += chunk.length
-        if (!req.write(chunk)) return void req.once('drain', pump)
-      }
-      if (!stopped) req.end(`\r\n--${BOUNDARY}--\r\n`)
-    }
-    pump()
-  })
-  return {
-    done,
-    stop: () => (stopped = true),
-    sent: () => sent,
-  }
 }
 
 /** The largest temporary upload now in `dir`, in bytes (0 when there is none). */
@@ -142,7 +97,7 @@ for (const { kind, skip } of DB_KINDS) {
       expect(walk(storage)).toEqual(committed)
 
       // ---- the crash: a 150 MB upload streaming, small creates and a batch in flight ----
-      const upload = slowUpload(server.url, '/api/collections/vault/records', 150 * MIB)
+      const upload = streamUpload(server.url, '/api/collections/vault/records', 'big', 150 * MIB)
       const deadline = Date.now() + 20_000
       while (largestTemp(uploadDir) < 2 * MIB && Date.now() < deadline) await pause(20)
       expect(largestTemp(uploadDir)).toBeGreaterThanOrEqual(2 * MIB)
