@@ -14,6 +14,7 @@ import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sweepOrphanFiles } from '../src/files/index.js'
 import { walk } from './helpers/files.js'
+import { startS3, type LocalS3 } from './helpers/s3.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 
 type Rec = { id: string; collectionId: string; collectionName: string; [k: string]: unknown }
@@ -262,3 +263,62 @@ for (const { kind, skip } of DB_KINDS) {
     })
   })
 }
+
+// The thumbs go through the FileStore: on S3 (s3rver) as on disk, once each, removed with their file.
+describe('thumbnails on S3 storage', () => {
+  let s3: LocalS3
+  let store: TestStore
+  let g: RunningGalley
+  const bucket = 'thumbs-bucket'
+
+  beforeAll(async () => {
+    s3 = await startS3()
+    await s3.createBucket(bucket)
+    store = await createStore('sqlite')
+    g = await startGalley(store)
+    const su = await g.asSuperuser()
+    await su.settings.update({ s3: s3.config(bucket) })
+    await su.collections.create({
+      name: 'pics',
+      type: 'base',
+      fields: [{ name: 'image', type: 'file', maxSelect: 1, thumbs: ['50x30b'] }],
+      listRule: '',
+      viewRule: '',
+      createRule: '',
+      updateRule: '',
+      deleteRule: '',
+    })
+  })
+  afterAll(async () => {
+    await g?.close()
+    await store?.cleanup()
+    await s3?.close()
+  })
+
+  it('stores the thumb as an object beside the file, serves it, and removes it with the file', async () => {
+    const pb = g.sdk()
+    const r = await pb
+      .collection('pics')
+      .create<Rec>({ image: new File([new Uint8Array(await bands(200, 120, 'png'))], 'on_s3.png') })
+    const prefix = `${r.collectionId}/${r.id}/`
+    for (const size of ['50x30b', '100x100', '50x30b']) {
+      const res = await fetch(pb.files.getURL(r, r.image as string, { thumb: size }))
+      const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata()
+      expect([res.status, meta.width, meta.height], size).toEqual([
+        200,
+        ...size.split(/x|b/).map(Number).slice(0, 2),
+      ])
+    }
+    expect(await s3.keys(bucket, prefix)).toEqual(
+      [r.image as string, ...['100x100', '50x30b'].map((s) => `thumbs_${r.image}/${s}_${r.image}`)]
+        .map((k) => prefix + k)
+        .sort(),
+    )
+    // nothing on the local disk
+    expect(walk(join(store.dir, 'storage'))).toEqual([])
+    const replaced = await pb
+      .collection('pics')
+      .update<Rec>(r.id, { image: new File([new Uint8Array(await bands(90, 90, 'png'))], 'next.png') })
+    expect(await s3.keys(bucket, prefix)).toEqual([prefix + (replaced.image as string)])
+  })
+})
