@@ -206,7 +206,7 @@ export class RecordService {
       await this.#removeFiles(store, files.written, [])
       throw err
     }
-    if (!opts.executor) await this.#removeFiles(store, files.obsolete, files.obsoletePrefixes)
+    if (!opts.executor) await this.#removeObsolete(store, files)
     return result
   }
 
@@ -215,8 +215,16 @@ export class RecordService {
    * committed, the files its writes made obsolete are removed; when it failed, those they stored.
    */
   async settleFiles(files: FileChanges, committed: boolean): Promise<void> {
-    if (committed) await this.#removeFiles(files.store, files.obsolete, files.obsoletePrefixes)
+    if (committed) await this.#removeObsolete(files.store, files)
     else await this.#removeFiles(files.store, files.written, [])
+  }
+
+  /** Files a committed write made obsolete, their thumbs with them (new files have none). */
+  #removeObsolete(store: FileStore | undefined, files: FileChanges): Promise<void> {
+    return this.#removeFiles(store, files.obsolete, [
+      ...files.obsolete.map(thumbsPrefix),
+      ...files.obsoletePrefixes,
+    ])
   }
 
   async #removeFiles(
@@ -227,8 +235,7 @@ export class RecordService {
     if (!store) return
     for (const key of keys)
       await store.delete(key).catch((err: unknown) => this.#logger.error({ err, key }, 'file removal failed'))
-    // a file's thumbs go with it
-    for (const prefix of [...keys.map(thumbsPrefix), ...prefixes])
+    for (const prefix of prefixes)
       await store
         .deletePrefix(prefix)
         .catch((err: unknown) => this.#logger.error({ err, prefix }, 'file removal failed'))
