@@ -338,14 +338,14 @@ for (const { kind, skip } of DB_KINDS) {
       expect(await titles('batchonly')).toEqual(['in batch'])
     })
 
-    it('refuses file parts by name (batch uploads are not there yet) and stores nothing', async () => {
+    it('takes file parts as uploads of their request (test/files-batch.test.ts has the rest)', async () => {
       const batch = su.createBatch()
-      batch.collection('posts').create({ title: 'with file', documents: [new File(['x'], 'a.txt')] })
-      const f = await failure(batch.send())
-      expect(f.status).toBe(400)
-      expect(f.message).toBe('File uploads are not accepted by this endpoint.')
-      expect(Object.keys(f.data)).toEqual(['requests.0.documents'])
-      expect(await titles('posts')).not.toContain('with file')
+      batch.collection('posts').create({ title: 'with file', documents: [new File(['x'], 'attached.txt')] })
+      const [created] = await batch.send()
+      expect((created!.body as Json).documents).toEqual([
+        expect.stringMatching(/^attached_[a-z0-9]{10}\.txt$/),
+      ])
+      expect(await titles('posts')).toContain('with file')
     })
 
     it(`takes 1..maxRequests requests (${MAX_REQUESTS}: at it 200, past it 400)`, async () => {

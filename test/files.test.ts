@@ -6,15 +6,16 @@
  * layout under <dir>/storage, files removed with failed transactions and after deletes, and the
  * size cap enforced while streaming.
  */
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
-import { join, relative, sep } from 'node:path'
+import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { sweepOrphanFiles } from '../src/files/index.js'
 import { STORED_NAME } from '../src/records/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
+import { BOUNDARY, multipart, walk } from './helpers/files.js'
 import { sdkFailure as failure } from './helpers/sdk-failure.js'
 
 type Json = Record<string, unknown>
@@ -25,35 +26,7 @@ const PNG = Buffer.from(
 )
 const HTML = Buffer.from('<!DOCTYPE html><html><body><script>alert(1)</script></body></html>')
 const SVG = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>')
-const BOUNDARY = 'galleyFilesBoundary7Q'
 const MIB = 1024 * 1024
-
-/** A multipart body written by hand: hostile filenames and declared types exactly as given. */
-function multipart(parts: { name: string; value: string | Buffer; filename?: string; type?: string }[]) {
-  const chunks: Buffer[] = []
-  for (const p of parts) {
-    const file =
-      p.filename === undefined
-        ? ''
-        : `; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'application/octet-stream'}`
-    chunks.push(
-      Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${file}\r\n\r\n`),
-    )
-    chunks.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value))
-    chunks.push(Buffer.from('\r\n'))
-  }
-  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`))
-  return Buffer.concat(chunks)
-}
-
-/** Every file under `root`, as paths relative to it with `/`. */
-function walk(root: string): string[] {
-  if (!existsSync(root)) return []
-  const out: string[] = []
-  for (const e of readdirSync(root, { withFileTypes: true, recursive: true }))
-    if (e.isFile()) out.push(relative(root, join(e.parentPath, e.name)).split(sep).join('/'))
-  return out.sort()
-}
 
 for (const { kind, skip } of DB_KINDS) {
   describe.skipIf(skip)(`record files on ${kind}`, () => {

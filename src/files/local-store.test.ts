@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
@@ -41,6 +41,24 @@ describe('LocalFileStore', () => {
     expect(existsSync(temp)).toBe(false)
     expect(await text(await store.open('c2/r1/m.txt'))).toBe('moved')
     await store.deletePrefix('c2/')
+  })
+
+  it('sweeps its own temporary files older than a date, and only those', async () => {
+    await store.put('c3/r1/kept.txt', Readable.from([Buffer.from('k')]))
+    const folder = join(dir, 'storage', 'c3', 'r1', 'thumbs_kept.txt')
+    mkdirSync(folder, { recursive: true })
+    const old = join(folder, '.tmp_crashed')
+    const young = join(dir, 'storage', 'c3', 'r1', '.tmp_writing')
+    writeFileSync(old, 'half')
+    writeFileSync(young, 'half')
+    const hourAgo = new Date(Date.now() - 3_600_000)
+    utimesSync(old, hourAgo, hourAgo)
+    utimesSync(join(dir, 'storage', 'c3', 'r1', 'kept.txt'), hourAgo, hourAgo)
+    expect(await store.sweepTemporary(new Date(Date.now() - 60_000))).toBe(1)
+    expect(existsSync(old)).toBe(false)
+    expect(existsSync(young)).toBe(true)
+    expect(await store.list('c3/')).toEqual(['c3/r1/kept.txt'])
+    await store.deletePrefix('c3/')
   })
 
   it.each(HOSTILE_KEYS)('refuses the key %j', async (key) => {

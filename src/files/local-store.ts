@@ -7,6 +7,9 @@ import { newRecordId } from '../lib/index.js'
 import type { FileStore, StoredFileInfo } from '../records/index.js'
 import { keySegments } from './file-key.js'
 
+/** Files being written start so (renamed into place when complete); never listed. */
+const TEMP_PREFIX = '.tmp_'
+
 /**
  * The local-disk file store: key `<collectionId>/<recordId>/<filename>` is the file
  * `<root>/<collectionId>/<recordId>/<filename>`. Every key is checked segment by segment and the
@@ -32,7 +35,7 @@ export class LocalFileStore implements FileStore {
   async put(key: string, body: Readable): Promise<void> {
     const path = this.#path(key)
     await mkdir(dirname(path), { recursive: true })
-    const temp = join(dirname(path), `.tmp_${newRecordId()}`)
+    const temp = join(dirname(path), `${TEMP_PREFIX}${newRecordId()}`)
     try {
       await pipeline(body, createWriteStream(temp, { flags: 'wx' }))
       await rename(temp, path)
@@ -82,6 +85,19 @@ export class LocalFileStore implements FileStore {
     await rm(this.#path(prefix, true), { recursive: true, force: true })
   }
 
+  async sweepTemporary(olderThan: Date): Promise<number> {
+    let removed = 0
+    for (const e of await readdir(this.root, { withFileTypes: true, recursive: true }).catch(() => [])) {
+      if (!e.isFile() || !e.name.startsWith(TEMP_PREFIX)) continue
+      const path = join(e.parentPath, e.name)
+      const s = await stat(path).catch(() => undefined)
+      if (!s || s.mtime > olderThan) continue
+      await unlink(path).catch(() => undefined)
+      removed++
+    }
+    return removed
+  }
+
   async list(prefix: string): Promise<string[]> {
     const base = this.#path(prefix, true)
     const out: string[] = []
@@ -96,7 +112,7 @@ export class LocalFileStore implements FileStore {
       for (const e of entries) {
         const full = join(dir, e.name)
         if (e.isDirectory()) await walk(full)
-        else if (e.isFile() && !e.name.startsWith('.tmp_'))
+        else if (e.isFile() && !e.name.startsWith(TEMP_PREFIX))
           out.push(relative(this.root, full).split(sep).join('/'))
       }
     }

@@ -13,16 +13,16 @@ const IDS_PER_QUERY = 500
 export interface SweepResult {
   /** Storage keys removed: files no record references. */
   readonly removed: string[]
-  /** Temporary upload files removed (left by a crash or a killed process). */
+  /** Temporary files removed: uploads and the store's own writes, left by a crash or a killed process. */
   readonly temps: number
 }
 
 /**
  * The orphan sweep (issue 6): removes stored files that no record references (a batch rolled back
- * after its uploads, a crash between storing and committing, a removal that failed after a commit)
- * and temporary uploads left in `uploadDir`, in both cases only when older than `graceMs`, so
- * files of writes still in flight are left alone. Collections are read from the schema; storage
- * folders of collections that no longer exist are not touched.
+ * after its uploads, a crash between storing and committing, a removal that failed after a commit),
+ * thumbs of files no record references, and temporary uploads left in `uploadDir`, in both cases
+ * only when older than `graceMs`, so files of writes still in flight are left alone. Collections
+ * are read from the schema; storage folders of collections that no longer exist are not touched.
  */
 export async function sweepOrphanFiles(
   database: Database,
@@ -68,15 +68,15 @@ export async function sweepOrphanFiles(
       for (const id of chunk) {
         const names = referenced.get(id)
         for (const key of byRecord.get(id)!) {
-          const name = key.slice(key.lastIndexOf('/') + 1)
-          if (names?.has(name) || !(await old(key))) continue
+          if (names?.has(referencedName(key)) || !(await old(key))) continue
           await store.delete(key)
           removed.push(key)
         }
       }
     }
   }
-  let temps = 0
+  // the store's own half-written files (a thumb or copy cut short by a crash)
+  let temps = (await store.sweepTemporary?.(new Date(now - graceMs))) ?? 0
   if (uploadDir) {
     let entries: string[] = []
     try {
@@ -93,6 +93,13 @@ export async function sweepOrphanFiles(
     }
   }
   return { removed, temps }
+}
+
+/** The file a key stands for: its own name, or for a thumb (`<c>/<r>/thumbs_<name>/<size>_<name>`) its original's. */
+function referencedName(key: string): string {
+  const parts = key.split('/')
+  if (parts.length === 4 && parts[2]!.startsWith('thumbs_')) return parts[2]!.slice('thumbs_'.length)
+  return parts[parts.length - 1]!
 }
 
 /** How often the orphan sweep runs. */

@@ -1,4 +1,13 @@
-import { badRequest, fieldError, isJsonObject, ValidationErrors } from '../lib/index.js'
+import {
+  badRequest,
+  fieldError,
+  isJsonObject,
+  ValidationErrors,
+  type ErrorData,
+  type FieldError,
+  type GalleyError,
+} from '../lib/index.js'
+import { Upload } from '../records/index.js'
 
 /** Longest URL of one batch request, in characters (PocketBase's `InternalRequest` rule). */
 export const MAX_BATCH_URL_LENGTH = 2000
@@ -129,4 +138,56 @@ export function matchBatchAction(method: string, url: string): BatchAction | und
     return { kind, collection, id, query: new URLSearchParams(m[3]?.slice(1) ?? '') }
   }
   return undefined
+}
+
+/**
+ * The file parts of a multipart batch joined to their requests (§12): a part `requests.N.<key>` (or
+ * `requests[N].<key>`) is an upload under `<key>` of request N's body, after any values the request
+ * already has there (kept file names); parts of requests that do not exist are dropped.
+ */
+export function attachBatchUploads(
+  body: unknown,
+  requests: readonly BatchRequestInput[],
+): BatchRequestInput[] {
+  const out = requests.map((r) => ({ ...r, body: { ...r.body } }))
+  if (!isJsonObject(body)) return out
+  for (const [part, value] of Object.entries(body)) {
+    const target = batchFilePart(part)
+    const uploads = (Array.isArray(value) ? value : [value]).filter((v) => v instanceof Upload)
+    if (!target || uploads.length === 0 || target.index >= out.length) continue
+    const b = out[target.index]!.body
+    const prev = Object.hasOwn(b, target.key) ? b[target.key] : undefined
+    const list = prev === undefined || prev === null ? [] : Array.isArray(prev) ? prev : [prev]
+    Object.defineProperty(b, target.key, {
+      value: [...list, ...uploads],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    })
+  }
+  return out
+}
+
+/**
+ * A batch file part's name (§12): `requests.N.<field>` or `requests[N].<field>`, the field possibly
+ * with a modifier; undefined for any other name.
+ */
+export function batchFilePart(part: string): { index: number; key: string } | undefined {
+  const m = /^requests(?:\.(\d{1,6})|\[(\d{1,6})\])\.(.+)$/s.exec(part)
+  if (!m) return undefined
+  return { index: Number(m[1] ?? m[2]), key: m[3]! }
+}
+
+/**
+ * The batch's answer when request `index` failed with `error` (§12): 400 `Batch transaction failed.`
+ * with the request's own error under `data.requests.<index>.response`.
+ */
+export function batchItemFailure(index: number, error: GalleyError, cause?: unknown): GalleyError {
+  const item = {
+    code: 'batch_request_failed',
+    message: 'Batch request failed.',
+    response: error.toJSON(),
+  } satisfies FieldError & { response: unknown }
+  const data: ErrorData = { requests: { [index]: item } }
+  return badRequest('Batch transaction failed.', data, cause)
 }

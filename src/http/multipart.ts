@@ -213,7 +213,7 @@ export function readMultipart(
 export const FILES_NOT_ACCEPTED = 'File uploads are not accepted by this endpoint.'
 
 /**
- * Only record create and update keep file parts (batch does not yet): elsewhere, rather than
+ * Only record create, update and batch keep file parts: elsewhere, rather than
  * dropping them silently, a body with file parts is refused with a 400 naming each of their fields.
  */
 export function rejectFileUploads(files: readonly UploadedFile[]): void {

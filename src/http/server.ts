@@ -5,6 +5,7 @@ import type { Database } from '../db/index.js'
 import type { MailService } from '../mail/index.js'
 import type { RealtimeService } from '../realtime/index.js'
 import type { RecordService } from '../records/index.js'
+import { ThumbGenerator } from '../files/index.js'
 import { MAX_BODY_BYTES, notFound } from '../lib/index.js'
 import type { CollectionService } from '../schema/index.js'
 import type { SettingsService } from '../settings/index.js'
@@ -148,7 +149,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(healthRoutes)
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
-  await app.register(fileRoutes(opts.database, opts.records, opts.auth))
+  await app.register(fileRoutes(opts.database, opts.records, opts.auth, new ThumbGenerator({}, opts.logger)))
   await app.register(authRoutes(opts.auth))
   await app.register(oauth2Routes(opts.auth))
   await app.register(authMailFlowRoutes(opts.auth))

@@ -6,7 +6,7 @@ export {
   type RecordChange,
   type RecordOptions,
 } from './record-service.js'
-export type { PasswordHasher } from './record-write.js'
+export { newFileChanges, type FileChanges, type PasswordHasher } from './record-write.js'
 export { isSuperuserRequest } from './request.js'
 export { MAX_CASCADE_DEPTH } from './record-delete.js'
 export { MAX_EXPAND_DEPTH, MAX_EXPAND_LENGTH, MAX_EXPAND_RELATIONS } from './expand-plan.js'
@@ -18,6 +18,8 @@ export {
   normalizeFileName,
   SNIFF_BYTES,
   STORED_NAME,
+  thumbKey,
+  thumbsPrefix,
   Upload,
   type FileStore,
   type StoredFileInfo,

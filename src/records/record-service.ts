@@ -31,7 +31,7 @@ import {
   type FileChanges,
   type PasswordHasher,
 } from './record-write.js'
-import type { FileStore } from './uploads.js'
+import { thumbsPrefix, type FileStore } from './uploads.js'
 
 /** Per-call options of the records service. */
 export interface RecordOptions {
@@ -45,6 +45,12 @@ export interface RecordOptions {
    * whether, that happens). Without it such writes announce nothing.
    */
   readonly changes?: RecordChange[] | undefined
+  /**
+   * With `executor`: where writes put the files they stored and made obsolete, for the
+   * transaction's owner to pass to `settleFiles` once it committed or failed (batch). Without it
+   * the files a failed write stored are removed, and obsolete ones are left for the orphan sweep.
+   */
+  readonly files?: FileChanges | undefined
 }
 
 /** One committed write: the stored row after a create or update, the row as it was before a delete. */
@@ -89,6 +95,12 @@ export class RecordService {
     this.#passwords = passwords
     this.#logger = logger
     this.#onCommitted = onCommitted
+    // A deleted collection's storage folder goes once the deletion committed (§10.1: files live
+    // under `<collectionId>/`); views store none.
+    collections.onDeleted(async (deleted) => {
+      const gone = deleted.filter((c) => c.type !== 'view').map((c) => `${c.id}/`)
+      await this.#removeFiles(this.fileStore, [], gone)
+    })
   }
 
   /**
@@ -172,13 +184,19 @@ export class RecordService {
 
   /**
    * Runs a write with its file bookkeeping: files it stored are removed when it fails; files it
-   * made obsolete are removed once it committed (inside a caller's transaction, a batch, they are
-   * left for the orphan sweep: this service cannot know whether that transaction commits).
+   * made obsolete are removed once it committed. Inside a caller's transaction this service cannot
+   * know whether that commits: with `opts.files` the caller settles them, else obsolete files are
+   * left for the orphan sweep.
    */
   async #withFiles<T>(
     opts: RecordOptions,
     run: (files: FileChanges, store: FileStore | undefined) => Promise<T>,
   ): Promise<T> {
+    // The transaction's owner settles them (settleFiles), in the one store its writes use.
+    if (opts.executor && opts.files) {
+      opts.files.store ??= this.fileStore
+      return run(opts.files, opts.files.store)
+    }
     const files = newFileChanges()
     const store = this.fileStore
     let result: T
@@ -188,8 +206,25 @@ export class RecordService {
       await this.#removeFiles(store, files.written, [])
       throw err
     }
-    if (!opts.executor) await this.#removeFiles(store, files.obsolete, files.obsoletePrefixes)
+    if (!opts.executor) await this.#removeObsolete(store, files)
     return result
+  }
+
+  /**
+   * For the owner of a transaction whose writes collected `files` (RecordOptions.files): once it
+   * committed, the files its writes made obsolete are removed; when it failed, those they stored.
+   */
+  async settleFiles(files: FileChanges, committed: boolean): Promise<void> {
+    if (committed) await this.#removeObsolete(files.store, files)
+    else await this.#removeFiles(files.store, files.written, [])
+  }
+
+  /** Files a committed write made obsolete, their thumbs with them (new files have none). */
+  #removeObsolete(store: FileStore | undefined, files: FileChanges): Promise<void> {
+    return this.#removeFiles(store, files.obsolete, [
+      ...files.obsolete.map(thumbsPrefix),
+      ...files.obsoletePrefixes,
+    ])
   }
 
   async #removeFiles(
@@ -215,6 +250,33 @@ export class RecordService {
       passwords: this.#passwords,
       env: this.#env(request),
     }
+  }
+
+  /**
+   * The stored record a view record's file belongs to (§10.1: a view's files are its source
+   * record's): the record of the view field's source collection whose source field holds
+   * `filename`; undefined when there is none.
+   */
+  async viewFileOwner(
+    view: Collection,
+    fieldName: string,
+    filename: string,
+  ): Promise<{ collection: Collection; id: string } | undefined> {
+    const source = await this.#collections.viewFieldSource(view, fieldName)
+    if (!source || source.field.type !== 'file') return undefined
+    const { collection, field } = source
+    const column = sql.ref(`${collection.name}.${field.name}`)
+    const row = await this.#database.db
+      .selectFrom(collection.name)
+      .select('id')
+      .where(
+        Number(field.maxSelect) > 1
+          ? this.#database.dialect.jsonArrayContains(column, filename)
+          : sql<SqlBool>`${column} = ${filename}`,
+      )
+      .limit(1)
+      .executeTakeFirst()
+    return row ? { collection, id: String((row as { id: unknown }).id) } : undefined
   }
 
   /** The collection `{c}` of a records route, or PocketBase's 404. */

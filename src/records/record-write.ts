@@ -41,6 +41,8 @@ export interface FileChanges {
   readonly written: string[]
   readonly obsolete: string[]
   readonly obsoletePrefixes: string[]
+  /** The store they are in (set by the first write, for a batch's writes to share). */
+  store?: FileStore | undefined
 }
 
 export const newFileChanges = (): FileChanges => ({ written: [], obsolete: [], obsoletePrefixes: [] })

@@ -48,11 +48,30 @@ export interface FileStore {
   deletePrefix(prefix: string): Promise<void>
   /** Keys starting with `prefix`. */
   list(prefix: string): Promise<string[]>
+  /**
+   * Removes the store's own temporary files last written at or before `olderThan` (a write cut short by
+   * a crash), and says how many; a store whose writes are atomic has none and needs no such method.
+   */
+  sweepTemporary?(olderThan: Date): Promise<number>
 }
 
 /** The storage key of a record's file. */
 export const fileKey = (collectionId: string, recordId: string, name: string): string =>
   `${collectionId}/${recordId}/${name}`
+
+/** The storage key of a thumb: `thumbs_<filename>/<size>_<filename>` beside the file (PocketBase's layout). */
+export function thumbKey(fileKey: string, size: string): string {
+  const slash = fileKey.lastIndexOf('/')
+  const dir = fileKey.slice(0, slash + 1)
+  const name = fileKey.slice(slash + 1)
+  return `${dir}thumbs_${name}/${size}_${name}`
+}
+
+/** The prefix of all thumbs of a file (removed with it). */
+export function thumbsPrefix(fileKey: string): string {
+  const slash = fileKey.lastIndexOf('/')
+  return `${fileKey.slice(0, slash + 1)}thumbs_${fileKey.slice(slash + 1)}/`
+}
 
 /**
  * A stored filename is built by normalizeFileName only: word characters (letters and digits of any

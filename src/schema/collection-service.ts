@@ -13,7 +13,14 @@ import {
   type Json,
   type Logger,
 } from '../lib/index.js'
-import { COLLECTION_TYPES, RULE_KEYS, type Collection, type CollectionType } from './collection.js'
+import {
+  COLLECTION_TYPES,
+  findField,
+  RULE_KEYS,
+  type Collection,
+  type CollectionType,
+  type Field,
+} from './collection.js'
 import { applyCollectionInput } from './collection-input.js'
 import { listCollections } from './collection-list.js'
 import {
@@ -26,10 +33,21 @@ import { scaffoldCollection } from './defaults.js'
 import { collectionToJSON } from './serialize.js'
 import { dropTable, syncTable } from './table-sync.js'
 import { validateCollection } from './validate-collection.js'
+import { viewColumnSource } from './view-fields.js'
+import { normalizeViewQuery } from './view-query.js'
 import { buildViews, dropViews, dryRunView, type DryRunResult, type ViewJob } from './view-sync.js'
 
 /** Notification channel telling every instance to reload its collection cache. */
 export const COLLECTIONS_CHANNEL = 'galley_collections'
+
+/** Views over views a view field's source is followed through. */
+export const MAX_VIEW_SOURCE_DEPTH = 6
+
+/** Where a view's field reads from: a field of a collection (not a view). */
+export interface ViewFieldSource {
+  readonly collection: Collection
+  readonly field: Field
+}
 
 /**
  * Compiles one rule of `collection`, other collections looked up in `all` (the schema as it will be
@@ -95,6 +113,50 @@ export class CollectionService {
 
   stop(): void {
     this.#unsubscribe?.()
+  }
+
+  readonly #viewSources = new WeakMap<Collection, Map<string, ViewFieldSource | undefined>>()
+
+  /**
+   * The non-view collection and field a view's field reads (PocketBase's `FindRecordByViewFile`):
+   * through views over views, at most MAX_VIEW_SOURCE_DEPTH deep. The view's query is described
+   * by the database once per field and schema version (a schema change replaces the objects).
+   */
+  async viewFieldSource(view: Collection, fieldName: string): Promise<ViewFieldSource | undefined> {
+    let cache = this.#viewSources.get(view)
+    if (!cache) this.#viewSources.set(view, (cache = new Map()))
+    if (cache.has(fieldName)) return cache.get(fieldName)
+    const own = findField(view, fieldName)
+    let current: ViewFieldSource | undefined = own ? { collection: view, field: own } : undefined
+    for (let depth = 0; current && current.collection.type === 'view'; depth++) {
+      if (depth >= MAX_VIEW_SOURCE_DEPTH) {
+        current = undefined
+        break
+      }
+      const { collection, field } = current
+      const query = normalizeViewQuery(collection.viewQuery ?? '')
+      const columns = await this.#database.transaction((trx) => this.#database.describeSelect(trx, query))
+      current = viewColumnSource(
+        query,
+        columns,
+        field.name,
+        this.all().filter((c) => c.id !== collection.id),
+      )
+      if (current && current.field.type !== field.type) current = undefined
+    }
+    cache.set(fieldName, current)
+    return current
+  }
+
+  readonly #deletedListeners: ((deleted: readonly Collection[]) => Promise<void>)[] = []
+
+  /**
+   * Tells `listener` of the collections a schema change deleted, once it committed (records removes
+   * their stored files), and waits for it; its failure is logged, the change stays done. Changes made inside a caller's transaction are not reported: this service
+   * cannot know whether it commits.
+   */
+  onDeleted(listener: (deleted: readonly Collection[]) => Promise<void>): void {
+    this.#deletedListeners.push(listener)
   }
 
   async reload(executor?: Executor): Promise<void> {
@@ -333,6 +395,7 @@ export class CollectionService {
   ): Promise<Collection[]> {
     const db = this.#database
     let result: Collection[] = []
+    let deleted: readonly Collection[] = []
     await db.transaction(async (trx) => {
       await db.dialect.lockSchema(trx)
       // Read inside the lock: another instance may have changed the schema since our cache was filled.
@@ -358,11 +421,19 @@ export class CollectionService {
         await this.#ddl(message, next, () => syncTable(trx, db.dialect, prev, next))
       await this.#settleViews(trx, message, p, views)
       result = p.upserts.map((u) => u.next)
+      deleted = p.deletes
       await db.publish(COLLECTIONS_CHANNEL, 'changed', trx)
       if (!executor?.isTransaction) return
       await this.reload(trx)
     }, executor)
-    if (!executor?.isTransaction) await this.reload()
+    if (!executor?.isTransaction) {
+      await this.reload()
+      if (deleted.length > 0)
+        for (const listener of this.#deletedListeners)
+          await listener(deleted).catch((err: unknown) =>
+            this.#logger.error({ err }, 'collection deletion listener failed'),
+          )
+    }
     return result
   }
 

@@ -15,7 +15,12 @@ export {
   type TokenConfig,
   type TokenKind,
 } from './collection.js'
-export { CollectionService, COLLECTIONS_CHANNEL } from './collection-service.js'
+export {
+  CollectionService,
+  COLLECTIONS_CHANNEL,
+  MAX_VIEW_SOURCE_DEPTH,
+  type ViewFieldSource,
+} from './collection-service.js'
 export { collectionToJSON } from './serialize.js'
 export { columnKind } from './table-sync.js'
 export { FIELD_TYPES, MAX_PASSWORD_LENGTH } from './fields/index.js'

@@ -101,6 +101,26 @@ export function inferViewFields(
   }
 }
 
+/**
+ * The collection field the view column `name` reads unchanged (the source of a copied field, such
+ * as a view's file field), from the view's query and its described columns; undefined when the
+ * column is an expression or not there.
+ */
+export function viewColumnSource(
+  query: string,
+  columns: readonly SelectColumn[],
+  name: string,
+  collections: readonly Collection[],
+): { collection: Collection; field: Field } | undefined {
+  const shape = readQueryShape(query)
+  const items = shape.items?.length === columns.length ? shape.items : undefined
+  const i = columns.findIndex((c) => c.name === name)
+  if (i === -1) return undefined
+  const byName = new Map(collections.map((c) => [c.name.toLowerCase(), c]))
+  const source = sourceField(columns[i]!, items?.[i], shape, byName)
+  return source?.field ? { collection: source.collection, field: source.field } : undefined
+}
+
 const cloneId = (): string => `_clone_${randomString(4, ALPHANUMERIC_LOWER)}`
 
 function inferField(

@@ -1,11 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Database, Executor } from '../../db/index.js'
-import { badRequest, forbidden, type ErrorData, type FieldError } from '../../lib/index.js'
-import type { RecordChange, RecordService } from '../../records/index.js'
+import { badRequest, forbidden } from '../../lib/index.js'
+import {
+  newFileChanges,
+  type FileChanges,
+  type RecordChange,
+  type RecordService,
+} from '../../records/index.js'
 import type { RequestContext } from '../../rules/index.js'
 import type { SettingsService } from '../../settings/index.js'
 import { AbortQueriesPlugin } from '../abort-queries.js'
-import { matchBatchAction, readBatchRequests, type BatchRequestInput } from '../batch-request.js'
+import {
+  attachBatchUploads,
+  batchItemFailure,
+  matchBatchAction,
+  readBatchRequests,
+  type BatchRequestInput,
+} from '../batch-request.js'
 import { limitBody } from '../body.js'
 import { toGalleyError } from '../errors.js'
 import { parseFields, pickFields } from '../fields-picker.js'
@@ -79,13 +90,14 @@ export function batchRoutes(
     parent: RequestContext,
     executor: Executor,
     changes: RecordChange[],
+    files: FileChanges,
   ) {
     const action = matchBatchAction(r.method, r.url)
     if (!action) throw badRequest()
     const fields = action.query.get('fields')
     const tree = fields === null ? undefined : parseFields(fields)
     const c = records.collection(action.collection)
-    const opts = { executor, changes, expand: first(action.query, 'expand') }
+    const opts = { executor, changes, files, expand: first(action.query, 'expand') }
     const pick = (record: unknown) => (tree ? pickFields(record, tree) : record)
     switch (action.kind) {
       case 'upsert': {
@@ -124,8 +136,10 @@ export function batchRoutes(
     }
     reply.raw.on('close', onClose)
     const changes: RecordChange[] = []
+    const files = newFileChanges()
+    let committed = false
     try {
-      const committed = await database.transaction(async (trx) => {
+      const results = await database.transaction(async (trx) => {
         const timer = setTimeout(
           () => controller.abort(new BatchAborted('batch transaction timeout')),
           timeoutMs,
@@ -136,7 +150,7 @@ export function batchRoutes(
           for (const [i, r] of requests.entries()) {
             controller.signal.throwIfAborted()
             try {
-              results.push(await runItem(r, parent, executor, changes))
+              results.push(await runItem(r, parent, executor, changes, files))
             } catch (err) {
               if (controller.signal.aborted) throw controller.signal.reason
               throw new BatchItemFailed(i, err)
@@ -151,11 +165,14 @@ export function batchRoutes(
           clearTimeout(timer)
         }
       })
+      committed = true
       // only now, and only when it committed: a rolled-back batch announces nothing
       records.announce(changes)
-      return committed
+      return results
     } finally {
       reply.raw.off('close', onClose)
+      // Files the batch stored go when it rolled back; those it made obsolete once it committed.
+      await records.settleFiles(files, committed)
     }
   }
 
@@ -172,7 +189,7 @@ export function batchRoutes(
       },
       async (req: FastifyRequest, reply: FastifyReply) => {
         const { maxRequests, timeoutMs } = batchSettings()
-        const requests = readBatchRequests(req.body, maxRequests)
+        const requests = attachBatchUploads(req.body, readBatchRequests(req.body, maxRequests))
         try {
           // Every request counts against its own rate limit rule, before anything runs (§12).
           requests.forEach((r, i) => {
@@ -186,13 +203,7 @@ export function batchRoutes(
           const e = toGalleyError(err.error, database.dialect)
           // The database failing is the server's problem, not the request's: 5xx as any route.
           if (e.status >= 500) throw e
-          const item = {
-            code: 'batch_request_failed',
-            message: 'Batch request failed.',
-            response: e.toJSON(),
-          } satisfies FieldError & { response: unknown }
-          const data: ErrorData = { requests: { [err.index]: item } }
-          throw badRequest('Batch transaction failed.', data, err.error)
+          throw batchItemFailure(err.index, e, err.error)
         }
       },
     )

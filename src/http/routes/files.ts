@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Database } from '../../db/index.js'
 import type { AuthService } from '../../auth/index.js'
+import { thumbAllowed, ThumbGenerator } from '../../files/index.js'
 import { isGalleyError, notFound, unauthorized } from '../../lib/index.js'
 import {
   detectMimeType,
@@ -89,12 +90,18 @@ function fieldHolding(
 
 /**
  * `GET /api/files/{collection}/{recordId}/{filename}` (§10.1): a current file of the record, 404
- * otherwise. Files of non-protected fields are public, as in PocketBase; a protected field's files
- * need a file token whose record the viewRule admits (viewable), else 404. Types that are not plainly inert (SVG, HTML, XML, scripts, unknown binaries) are always an
- * attachment; every file carries a sandboxing CSP and `nosniff`. ETag, conditional GET and single
- * byte ranges are supported.
+ * otherwise; for a view, the file of the record its field reads from. Files of non-protected fields are public, as in PocketBase; a protected field's files
+ * need a file token whose record the viewRule admits (viewable), else 404. Types that are not
+ * plainly inert (SVG, HTML, XML, scripts, unknown binaries) are always an attachment; every file
+ * carries a sandboxing CSP and `nosniff`. ETag, conditional GET and single byte ranges are
+ * supported. `?thumb=` serves a thumbnail (ThumbGenerator) when one can be made, else the original.
  */
-export function fileRoutes(database: Database, records: RecordService, auth: AuthService) {
+export function fileRoutes(
+  database: Database,
+  records: RecordService,
+  auth: AuthService,
+  thumbs: ThumbGenerator = new ThumbGenerator(),
+) {
   return async (app: FastifyInstance): Promise<void> => {
     // §10.2: a short-lived token for protected files, for any signed-in record.
     app.post('/api/files/token', async (req) => {
@@ -107,26 +114,46 @@ export function fileRoutes(database: Database, records: RecordService, auth: Aut
       const { id, name } = req.params
       if (!store || !STORED_NAME.test(name) || !/^[^/\\\0]{1,255}$/.test(id)) throw notFound()
       const c = records.collection(req.params.c)
-      if (c.type === 'view') throw notFound()
       const row = await records.find(c, id, undefined, requestContext(req))
       if (!row) throw notFound()
       const f = fieldHolding(database, c, row, name)
       if (!f) throw notFound()
       if (f.protected && !(await viewable(records, auth, c, id, req))) throw notFound()
 
-      const key = fileKey(c.id, String(row.id), name)
-      const info = await store.stat(key)
+      // A view's files are those of the record its field reads from (§10.1).
+      const owner =
+        c.type === 'view'
+          ? await records.viewFileOwner(c, f.name, name)
+          : { collection: c, id: String(row.id) }
+      if (!owner) throw notFound()
+      const original = fileKey(owner.collection.id, owner.id, name)
+      let key = original
+      let info = await store.stat(key)
       if (!info) throw notFound()
+      let head = await readHead(store, key, info.size)
+      let servedName = name
+      // §10.1: a thumb of a listed size (or 100x100) of an image; anything else serves the original.
+      const query = req.query as Record<string, unknown>
+      const size = typeof query.thumb === 'string' ? query.thumb : ''
+      if (size !== '' && thumbAllowed(f.thumbs as string[] | null, size)) {
+        const thumbKey = await thumbs.thumb(store, original, head, size)
+        const thumbInfo = thumbKey === undefined ? undefined : await store.stat(thumbKey)
+        if (thumbKey !== undefined && thumbInfo) {
+          key = thumbKey
+          info = thumbInfo
+          head = await readHead(store, key, info.size)
+          servedName = `${size}_${name}`
+        }
+      }
       const ext = name.slice(name.lastIndexOf('.') + 1).toLowerCase()
-      const detected = detectMimeType(await readHead(store, key, info.size))
+      const detected = detectMimeType(head)
       const type = FORCED_TYPES[ext] ?? detected
-      const inline =
-        isSafeInline(type) && !FORCED_TYPES[ext] && !truthy((req.query as Record<string, unknown>).download)
+      const inline = isSafeInline(type) && !FORCED_TYPES[ext] && !truthy(query.download)
       const etag = `"${info.size.toString(16)}-${info.modified.getTime().toString(16)}"`
 
       reply.removeHeader('x-frame-options')
       reply.header('content-type', type.startsWith('text/') ? `${type}; charset=utf-8` : type)
-      reply.header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', name))
+      reply.header('content-disposition', contentDisposition(inline ? 'inline' : 'attachment', servedName))
       reply.header('content-security-policy', FILE_CSP)
       reply.header('x-content-type-options', 'nosniff')
       reply.header('cache-control', FILE_CACHE_CONTROL)
