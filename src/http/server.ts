@@ -29,6 +29,7 @@ import { recordRoutes } from './routes/records.js'
 import { fileRoutes } from './routes/files.js'
 import { recordUploads } from './uploads.js'
 import { settingsRoutes } from './routes/settings.js'
+import { adminRoutes } from './routes/admin-ui.js'
 
 export interface HttpOptions {
   readonly database: Database
@@ -157,5 +158,6 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(settingsRoutes(opts.settings))
   await app.register(batchRoutes(opts.database, opts.settings, opts.records, limiter))
   await app.register(realtimeRoutes(opts.realtime))
+  await app.register(adminRoutes())
   return app
 }
