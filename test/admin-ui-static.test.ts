@@ -1,7 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
 import Fastify from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN_CSP, ADMIN_UI_DIR, adminRoutes } from '../src/http/routes/admin-ui.js'
@@ -70,6 +71,18 @@ describe('the dashboard build served at /_/', () => {
     const icon = await rawGet(g.url, '/_/favicon.svg')
     expect(icon.headers['content-type']).toBe('image/svg+xml')
     expect(icon.headers['cache-control']).toBe('no-cache')
+  })
+
+  it('keeps the first load under 300 KB of gzipped JavaScript', async () => {
+    const page = await rawGet(g.url, '/_/')
+    const scripts = [...page.body.matchAll(/(?:src|href)="\/_\/(assets\/[\w-]+\.js)"/g)].map((m) => m[1]!)
+    expect(scripts.length).toBeGreaterThan(0)
+    let gzipped = 0
+    for (const path of scripts) gzipped += gzipSync(readFileSync(join(ADMIN_UI_DIR, path))).length
+    console.log(
+      `dashboard first load: ${scripts.length} script(s), ${(gzipped / 1024).toFixed(1)} KB gzipped`,
+    )
+    expect(gzipped).toBeLessThan(300 * 1024)
   })
 
   it('answers the JSON 404 for missing files and every traversal attempt', async () => {
