@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import PocketBase from 'pocketbase'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { axeViolations, launchBrowser, type TestBrowser } from './helpers/browser.js'
 import { startServe, type GalleyProcess } from './helpers/process.js'
 
@@ -21,15 +21,23 @@ describe('the dashboard at /_/ in Chromium', () => {
   let b: TestBrowser
   let page: Page
   let api: PocketBase
+  let launchError: unknown
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'galley-ui-'))
     server = await startServe(['--dir', dir])
-    b = await launchBrowser()
-    page = b.page
+    try {
+      b = await launchBrowser()
+      page = b.page
+    } catch (err) {
+      launchError = err // every test then fails with it (a missing browser never skips)
+    }
     api = new PocketBase(server.url)
     api.autoCancellation(false)
   }, 60_000)
+  beforeEach(() => {
+    if (launchError) throw launchError
+  })
   afterAll(async () => {
     await b?.close()
     await server?.stop()
