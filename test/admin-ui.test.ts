@@ -100,6 +100,24 @@ describe('the dashboard at /_/ in Chromium', () => {
     await expect.poll(() => page.locator('.topbar').textContent()).toContain(EMAIL)
   })
 
+  it('ends a session the server revoked, in words, on the next request', async () => {
+    const other = new PocketBase(server.url)
+    await other.collection('_superusers').authWithPassword(EMAIL, PASSWORD)
+    // a password change rotates the tokenKey: every token issued before is dead
+    const me = other.authStore.record!
+    await other.collection('_superusers').update(me.id, { password: PASSWORD, passwordConfirm: PASSWORD })
+    await page.getByRole('link', { name: 'users' }).click()
+    await page.getByRole('link', { name: 'Edit collection' }).click()
+    await page.getByRole('button', { name: 'Save changes' }).click() // answered 401
+    await page.waitForURL(/#\/login$/)
+    await expect.poll(() => page.getByRole('status').textContent()).toContain('Your session ended')
+    await page.getByLabel('Email').fill(EMAIL)
+    await page.getByLabel('Password').fill(PASSWORD)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.waitForURL(/#\/collections$/)
+    await api.collection('_superusers').authWithPassword(EMAIL, PASSWORD)
+  })
+
   it('creates a collection with several field types and a rule, showing the rule error first', async () => {
     await page.getByRole('link', { name: 'New collection' }).click()
     await page.waitForURL(/#\/new-collection$/)

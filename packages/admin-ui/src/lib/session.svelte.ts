@@ -1,4 +1,4 @@
-import type { AuthRecord } from 'pocketbase'
+import { isTokenExpired, type AuthRecord } from 'pocketbase'
 import { toServerError } from './errors'
 import { pb, SUPERUSERS } from './pb'
 
@@ -9,31 +9,54 @@ export const session = $state<{ user: AuthRecord; ready: boolean; notice: string
   notice: '',
 })
 
+/** A token this close to its expiry is refreshed (checked every minute while the page is open). */
+const REFRESH_BEFORE_S = 30 * 60
+const CHECK_EVERY_MS = 60_000
+
 pb.authStore.onChange(() => {
   session.user = pb.authStore.isSuperuser ? pb.authStore.record : null
 })
 
-/** Refreshes a stored token (a new expiry, the record read again); a dead one signs out. */
-export async function restoreSession(): Promise<void> {
+function end(reason: string): void {
+  pb.authStore.clear()
+  session.notice = `Your session ended (${reason}) Please sign in again.`
+}
+
+// A token the server no longer accepts (password changed, superuser deleted) is treated as a guest's:
+// a 401 or 403 is then checked with a refresh, and a failed refresh ends the session in words.
+let checking: Promise<void> | undefined
+pb.afterSend = (response, data: unknown) => {
+  const denied = response.status === 401 || response.status === 403
+  if (denied && pb.authStore.isValid && !/\/auth-(with-|refresh)/.test(response.url))
+    checking ??= refresh().finally(() => (checking = undefined))
+  return data
+}
+
+async function refresh(): Promise<void> {
   try {
-    if (pb.authStore.isValid && pb.authStore.isSuperuser) await pb.collection(SUPERUSERS).authRefresh()
-    else pb.authStore.clear()
+    await pb.collection(SUPERUSERS).authRefresh()
   } catch (err) {
-    const e = toServerError(err)
-    pb.authStore.clear()
-    session.notice = `Your session ended (${e.message}) Please sign in again.`
-  } finally {
-    session.user = pb.authStore.isSuperuser ? pb.authStore.record : null
-    session.ready = true
+    if (pb.authStore.isValid) end(toServerError(err).message)
   }
 }
 
+/** Refreshes a stored token (a new expiry, the record read again); a dead one signs out. */
+export async function restoreSession(): Promise<void> {
+  if (pb.authStore.isValid && pb.authStore.isSuperuser) await refresh()
+  else pb.authStore.clear()
+  session.user = pb.authStore.isSuperuser ? pb.authStore.record : null
+  session.ready = true
+  setInterval(() => {
+    if (pb.authStore.isValid && isTokenExpired(pb.authStore.token, REFRESH_BEFORE_S)) void refresh()
+  }, CHECK_EVERY_MS)
+}
+
 export async function signIn(email: string, password: string): Promise<void> {
-  // refreshes the token by itself when it is about to expire (the SDK's auto refresh)
-  await pb.collection(SUPERUSERS).authWithPassword(email, password, { autoRefreshThreshold: 30 * 60 })
+  await pb.collection(SUPERUSERS).authWithPassword(email, password)
   session.notice = ''
 }
 
 export function signOut(): void {
+  session.notice = ''
   pb.authStore.clear()
 }
