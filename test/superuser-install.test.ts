@@ -1,6 +1,6 @@
 import { SignJWT, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { MAX_INSTALL_TOKEN_LENGTH, signToken } from '../src/auth/index.js'
+import { MAX_INSTALL_FIELD_LENGTH, MAX_INSTALL_TOKEN_LENGTH, signToken } from '../src/auth/index.js'
 import { isAuthCollection } from '../src/schema/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { runCli } from './helpers/process.js'
@@ -98,6 +98,18 @@ describe.each(DB_KINDS)('first-run installer ($kind)', ({ kind, skip }) => {
     ])
     const r4 = await install(g.url, { token, email: 7, password: PASSWORD, passwordConfirm: PASSWORD })
     expect(r4.body).toMatchObject({ data: { email: { code: 'validation_invalid_value' } } })
+    // each text is read up to MAX_INSTALL_FIELD_LENGTH characters; one more is refused unread
+    const long = 'p'.repeat(MAX_INSTALL_FIELD_LENGTH + 1)
+    const r5 = await install(g.url, { token, email: EMAIL, password: long, passwordConfirm: long })
+    expect(r5.body).toMatchObject({
+      data: {
+        password: { code: 'validation_invalid_value' },
+        passwordConfirm: { code: 'validation_invalid_value' },
+      },
+    })
+    const atLimit = 'p'.repeat(MAX_INSTALL_FIELD_LENGTH)
+    const r6 = await install(g.url, { token, email: EMAIL, password: atLimit, passwordConfirm: atLimit })
+    expect(r6.body).toMatchObject({ data: { password: { code: 'validation_length_out_of_range' } } })
     expect(await g.galley.superusers.count()).toBe(0)
   })
 

@@ -6,7 +6,8 @@ import { signToken, verifyToken } from './tokens.js'
 export const INSTALL_TOKEN_DURATION = 30 * 60
 /** A token is a short JWT; anything longer is refused before it is parsed. */
 export const MAX_INSTALL_TOKEN_LENGTH = 2048
-const MAX_FIELD_LENGTH = 1024
+/** Email and passwords are read up to this many characters (a longer value is refused unread). */
+export const MAX_INSTALL_FIELD_LENGTH = 1024
 
 const invalidToken = () =>
   badRequest('Invalid or expired install link: print a new one with `galley superuser install-link`.', {
@@ -59,7 +60,7 @@ export class SuperuserInstaller {
         errors.add([key], fieldError('validation_required', 'Cannot be blank.'))
         return ''
       }
-      if (typeof v !== 'string' || v.length > MAX_FIELD_LENGTH) {
+      if (typeof v !== 'string' || v.length > MAX_INSTALL_FIELD_LENGTH) {
         errors.add([key], fieldError('validation_invalid_value', 'Invalid value.'))
         return ''
       }
