@@ -118,7 +118,7 @@ describe('the dashboard at /_/ in Chromium', () => {
     await api.collection('_superusers').authWithPassword(EMAIL, PASSWORD)
   })
 
-  it('creates a collection with several field types and a rule, showing the rule error first', async () => {
+  it('creates a collection with twelve field types and a rule, showing the rule error first', async () => {
     await page.getByRole('link', { name: 'New collection' }).click()
     await page.waitForURL(/#\/new-collection$/)
     await page.getByLabel('Name', { exact: true }).first().fill('posts')
@@ -140,6 +140,8 @@ describe('the dashboard at /_/ in Chromium', () => {
     await add('relation', 'owner')
     await page.locator('.field-editor').last().getByLabel('Collection').selectOption({ label: 'users' })
     await add('file', 'attachment')
+    await add('editor', 'body')
+    await add('geoPoint', 'place')
     await accessible('the new-collection form')
 
     const listRule = page.getByLabel('List/Search rule')
@@ -169,6 +171,8 @@ describe('the dashboard at /_/ in Chromium', () => {
       meta: 'json',
       owner: 'relation',
       attachment: 'file',
+      body: 'editor',
+      place: 'geoPoint',
       created: 'autodate',
       updated: 'autodate',
     })
@@ -205,6 +209,9 @@ describe('the dashboard at /_/ in Chromium', () => {
       mimeType: 'text/plain',
       buffer: Buffer.from('hello from the dashboard'),
     })
+    await panel.getByLabel(/^body/).fill('<p>Hello</p>')
+    await panel.getByLabel('Longitude').fill('2.35')
+    await panel.getByLabel('Latitude').fill('48.85')
     await panel.getByRole('button', { name: 'Create record' }).click()
     await expect.poll(() => panel.count()).toBe(0)
     await expect.poll(() => main().locator('tbody').textContent()).toContain('First post')
@@ -220,6 +227,8 @@ describe('the dashboard at /_/ in Chromium', () => {
       status: 'live',
       meta: { tags: ['a', 'b'] },
       owner: user.id,
+      body: '<p>Hello</p>',
+      place: { lon: 2.35, lat: 48.85 },
     })
     expect(r!.attachment).toMatch(/^notes_\w+\.txt$/)
     const file = await fetch(`${server.url}/api/files/posts/${String(r!.id)}/${String(r!.attachment)}`)
