@@ -35,3 +35,13 @@ export function fieldErrorsUnder(error: ServerError | undefined, prefix: string)
   for (const [k, v] of Object.entries(error.fields)) if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v
   return out
 }
+
+/**
+ * The error's message, plus each field error that no input shows (`placed(key)` is false), so
+ * nothing the server said is ever hidden.
+ */
+export function unplacedText(error: ServerError | undefined, placed: (key: string) => boolean): string {
+  if (!error) return ''
+  const rest = Object.entries(error.fields).filter(([k]) => !placed(k))
+  return [error.message, ...rest.map(([k, v]) => `${k}: ${v}`)].join(' ')
+}
