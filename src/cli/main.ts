@@ -65,10 +65,12 @@ async function serve(galley: Galley): Promise<void> {
   console.log(
     `Galley ${VERSION} serving on ${url} (${db})\n  REST API:  ${url}/api/\n  Dashboard: ${url}/_/\n  Health:    ${url}/api/health`,
   )
-  if ((await galley.superusers.count()) === 0)
+  // (a superuser created meanwhile, by another instance or the CLI, only means no link to print)
+  const link = (await galley.superusers.count()) === 0 ? await installLink(galley, url).catch(() => '') : ''
+  if (link)
     console.log(
       `  No superuser yet. Create the first one in the dashboard (this link works for 30 minutes):\n` +
-        `  ${await installLink(galley, url)}\n` +
+        `  ${link}\n` +
         '  (a new link: npx galley superuser install-link; or: npx galley superuser upsert EMAIL PASSWORD)',
     )
 }
