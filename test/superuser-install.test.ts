@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_INSTALL_FIELD_LENGTH, MAX_INSTALL_TOKEN_LENGTH, signToken } from '../src/auth/index.js'
 import { isAuthCollection } from '../src/schema/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
-import { runCli } from './helpers/process.js'
+import { runCli, startServe } from './helpers/process.js'
 
 const EMAIL = 'first@example.com'
 const PASSWORD = 'first superuser pass'
@@ -168,6 +168,47 @@ describe.each(DB_KINDS)('first-run installer ($kind)', ({ kind, skip }) => {
       expect(again.stderr).toContain('A superuser already exists')
     } finally {
       await s2.cleanup()
+    }
+  })
+
+  it.skipIf(skip)('galley serve prints a working link only while no superuser exists', async () => {
+    const s3 = await createStore(kind)
+    try {
+      const args = ['--dir', s3.dir, ...(s3.dbUrl ? ['--db', s3.dbUrl] : [])]
+      const first = await startServe(args)
+      try {
+        // printed just after the address line
+        await expect.poll(() => first.output()).toMatch(/\/install\/\S+\n/)
+        const m = /No superuser yet.*\n {2}(http:\/\/127\.0\.0\.1:\d+\/_\/#\/install\/(\S+))\n/.exec(
+          first.output(),
+        )
+        expect(m, first.output()).not.toBeNull()
+        expect(m![1]!.startsWith(`${first.url}/_/`)).toBe(true)
+        expect(await check(first.url, m![2])).toEqual({ status: 204, body: undefined })
+        const ok = await install(first.url, {
+          token: m![2],
+          email: EMAIL,
+          password: PASSWORD,
+          passwordConfirm: PASSWORD,
+        })
+        expect(ok.status).toBe(204)
+      } finally {
+        expect(await first.stop()).toBe(0)
+      }
+      const second = await startServe(args)
+      let code: number | null
+      try {
+        expect((await fetch(`${second.url}/api/health`)).status).toBe(200)
+      } finally {
+        code = await second.stop()
+      }
+      // all it printed, once it has exited: no link now that a superuser exists
+      expect(code).toBe(0)
+      expect(second.output()).toContain(`Dashboard: ${second.url}/_/`)
+      expect(second.output()).not.toContain('/install/')
+      expect(second.output()).not.toContain('No superuser yet')
+    } finally {
+      await s3.cleanup()
     }
   })
 })
