@@ -13,9 +13,10 @@ const PASSWORD = 'dashboard pass 123'
 /**
  * The dashboard in Debian's Chromium against a real `galley serve` (SQLite): the printed first-run
  * link, sign-in, a collection with several field types and a rule, then records. Each step is
- * checked on screen and through the API. One browser and one page for the whole file.
+ * checked on screen and through the API. One browser and one page for the whole file. Each test
+ * may take a minute: under `npm test` the whole suite shares two cores with this browser.
  */
-describe('the dashboard at /_/ in Chromium', () => {
+describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
   let dir: string
   let server: GalleyProcess
   let b: TestBrowser
