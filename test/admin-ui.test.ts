@@ -384,10 +384,18 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
     await page.getByLabel('Type of the new field').selectOption('text')
     await page.getByRole('button', { name: 'Add field' }).click()
     await page.locator('.field-editor').last().getByLabel('Name', { exact: true }).fill('nickname')
+    // an auth collection has two more rules, with their defaults: anyone may sign in, nobody manages
+    expect(await page.getByLabel(/^Auth rule/).inputValue()).toBe('')
+    expect(await page.getByLabel(/^Auth rule/).isEnabled()).toBe(true)
+    expect(await page.getByLabel(/^Manage rule/).isDisabled()).toBe(true)
+    await page.getByLabel(/^Auth rule/).fill('verified = false || verified = true')
+    await accessible('the new auth collection form')
     await page.getByRole('button', { name: 'Create', exact: true }).click()
     await page.waitForURL(/#\/collections\/members$/)
     const members = await api.collections.getOne('members')
     expect(members.type).toBe('auth')
+    expect(members.authRule).toBe('verified = false || verified = true')
+    expect(members.manageRule).toBeNull()
     expect(members.fields.map((f) => f.name)).toEqual(
       expect.arrayContaining(['email', 'password', 'nickname']),
     )

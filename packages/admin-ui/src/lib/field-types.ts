@@ -138,4 +138,10 @@ export const RULES = [
   { key: 'deleteRule', label: 'Delete rule' },
 ] as const
 
-export type RuleKey = (typeof RULES)[number]['key']
+/** Auth collections' own rules, with the defaults a new auth collection gets. */
+export const AUTH_RULES = [
+  { key: 'authRule', label: 'Auth rule (who may sign in)', initial: '' },
+  { key: 'manageRule', label: 'Manage rule (who may manage other users)', initial: null },
+] as const
+
+export type RuleKey = (typeof RULES)[number]['key'] | (typeof AUTH_RULES)[number]['key']
