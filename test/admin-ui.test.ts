@@ -204,6 +204,12 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
     await panel.getByLabel(/^due/).fill('2030-01-02T03:04:05')
     await panel.getByLabel(/^status/).selectOption('live')
     await panel.getByLabel('meta').fill('{"tags": ["a", "b"]}')
+    // the relation input suggests records of the target collection as you type
+    await panel.getByLabel(/^owner/).fill('u1@')
+    const suggestions = panel.locator('#input-owner-options option')
+    await expect.poll(() => suggestions.count()).toBe(1)
+    expect(await suggestions.getAttribute('value')).toBe(user.id)
+    expect(await suggestions.textContent()).toContain('u1@example.com')
     await panel.getByLabel(/^owner/).fill(user.id)
     await panel.getByLabel(/^attachment/).setInputFiles({
       name: 'notes.txt',
