@@ -249,6 +249,9 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
     const panel = page.getByRole('dialog')
     await panel.getByLabel(/^title/).fill('First post, edited')
     await panel.getByLabel(/^views/).fill('12')
+    // the stored file opens from its link
+    const href = await panel.getByRole('link', { name: /^notes_\w+\.txt$/ }).getAttribute('href')
+    expect(await (await fetch(href!)).text()).toBe('hello from the dashboard')
     await panel.getByLabel(/Remove notes_/).check()
     await panel.getByRole('button', { name: 'Save changes' }).click()
     await expect.poll(() => panel.count()).toBe(0)
