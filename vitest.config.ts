@@ -7,6 +7,9 @@ import { defineConfig } from 'vitest/config'
  */
 const TIMING = ['test/login-flood.test.ts', 'test/enumeration.test.ts']
 
+/** `npm run screenshots` (GALLEY_SCREENSHOTS=1) adds the dashboard's screenshot run; npm test never runs it. */
+const SCREENSHOTS = process.env.GALLEY_SCREENSHOTS === '1'
+
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -27,6 +30,14 @@ export default defineConfig({
         extends: true,
         test: { name: 'timing', include: TIMING, fileParallelism: false, sequence: { groupOrder: 1 } },
       },
+      ...(SCREENSHOTS
+        ? [
+            {
+              extends: true as const,
+              test: { name: 'screenshots', include: ['test/admin-ui-screenshots.shots.ts'] },
+            },
+          ]
+        : []),
     ],
   },
 })

@@ -5,6 +5,7 @@ import {
   AuthService,
   hashPassword,
   otpAttemptsMigration,
+  SuperuserInstaller,
   SuperuserService,
   verifyPassword,
 } from './auth/index.js'
@@ -36,6 +37,8 @@ export interface Galley {
   readonly auth: AuthService
   readonly records: RecordService
   readonly superusers: SuperuserService
+  /** First-run links: a token that creates the first superuser. */
+  readonly installer: SuperuserInstaller
   readonly mail: MailService
   readonly realtime: RealtimeService
   /** Builds the HTTP server (not listening). */
@@ -67,6 +70,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
     await collections.start()
     await settings.start()
     const superusers = new SuperuserService(database, collections)
+    const installer = new SuperuserInstaller(superusers)
     const realtime = new RealtimeService({ database, collections, logger: log })
     const records = new RecordService(
       database,
@@ -106,6 +110,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       auth,
       records,
       superusers,
+      installer,
       mail,
       realtime,
       async http() {
@@ -117,6 +122,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
           records,
           mail,
           realtime,
+          installer,
           logger: log,
           origins: config.origins,
           uploadDir,

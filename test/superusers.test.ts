@@ -152,11 +152,12 @@ for (const { kind, skip } of DB_KINDS) {
           ['create', ALICE],
           ['delete'],
           ['nope', ALICE],
+          ['install-link', ALICE],
         ]) {
           const r = await su(...args)
           expect(r.code, args.join(' ')).toBe(2)
           expect(r.err).toBe(
-            'usage: galley superuser upsert|create EMAIL PASSWORD, or galley superuser delete EMAIL',
+            'usage: galley superuser upsert|create EMAIL PASSWORD, galley superuser delete EMAIL, or galley superuser install-link',
           )
         }
       })

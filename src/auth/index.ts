@@ -23,4 +23,10 @@ export { MAX_PROVIDER_RESPONSE_BYTES, PROVIDER_TIMEOUT_MS } from './oauth2/provi
 export { hashPassword, verifyPassword, HASH_CONCURRENCY } from './password.js'
 export { otpAttemptsMigration } from './otp-attempts.js'
 export { SuperuserService } from './superusers.js'
+export {
+  SuperuserInstaller,
+  INSTALL_TOKEN_DURATION,
+  MAX_INSTALL_FIELD_LENGTH,
+  MAX_INSTALL_TOKEN_LENGTH,
+} from './superuser-install.js'
 export { signToken, verifyToken, peekClaims, type TokenClaims, type TokenType } from './tokens.js'

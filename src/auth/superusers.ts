@@ -1,5 +1,12 @@
-import type { Database } from '../db/index.js'
-import { badRequest, fieldError, newRecordId, nowDateTime, ValidationErrors } from '../lib/index.js'
+import type { Database, Executor } from '../db/index.js'
+import {
+  badRequest,
+  fieldError,
+  forbidden,
+  newRecordId,
+  nowDateTime,
+  ValidationErrors,
+} from '../lib/index.js'
 import {
   MAX_PASSWORD_LENGTH,
   isAuthCollection,
@@ -9,6 +16,9 @@ import {
 import { SUPERUSERS } from './actor.js'
 import { newTokenKey } from './auth-service.js'
 import { hashPassword } from './password.js'
+
+/** The first-run installer's answer once any superuser exists. */
+export const superuserExists = () => forbidden('A superuser already exists: sign in instead.')
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/
 
@@ -22,7 +32,8 @@ export class SuperuserService {
     this.#collections = collections
   }
 
-  #collection(): AuthCollection {
+  /** The `_superusers` collection (as loaded now: its auth secret may change). */
+  collection(): AuthCollection {
     const c = this.#collections.get(SUPERUSERS)
     if (!isAuthCollection(c)) throw new Error('_superusers is not an auth collection')
     return c
@@ -33,7 +44,7 @@ export class SuperuserService {
     if (!EMAIL.test(email))
       errors.add(['email'], fieldError('validation_is_email', 'Must be a valid email address.'))
     if (password !== undefined) {
-      const field = this.#collection().fields.find((f) => f.name === 'password')
+      const field = this.collection().fields.find((f) => f.name === 'password')
       const min = Math.max(Number(field?.min ?? 8), 8)
       const max = Number(field?.max) || MAX_PASSWORD_LENGTH
       if ([...password].length < min || [...password].length > max)
@@ -76,14 +87,36 @@ export class SuperuserService {
   async create(email: string, password: string): Promise<void> {
     this.#validate(email, password)
     if (await this.exists(email)) throw badRequest(`A superuser with email ${email} already exists.`)
+    await this.#insert(this.#database.db, email, await hashPassword(password))
+  }
+
+  /**
+   * Creates the first superuser, refusing (403) once one exists. The check and the insert run in
+   * one transaction under a lock, so two installers racing create one superuser, not two.
+   */
+  async createFirst(email: string, password: string): Promise<void> {
+    this.#validate(email, password)
+    const hash = await hashPassword(password)
+    await this.#database.transaction(async (trx) => {
+      await this.#database.dialect.lockKey(trx, 'superuser-install')
+      const r = await trx
+        .selectFrom(SUPERUSERS)
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirst()
+      if (Number(r?.n ?? 0) > 0) throw superuserExists()
+      await this.#insert(trx, email, hash)
+    })
+  }
+
+  async #insert(executor: Executor, email: string, hash: string): Promise<void> {
     const d = this.#database.dialect
     const now = nowDateTime()
-    await this.#database.db
+    await executor
       .insertInto(SUPERUSERS)
       .values({
         id: newRecordId(),
         email: email.toLowerCase(),
-        password: await hashPassword(password),
+        password: hash,
         tokenKey: newTokenKey(),
         emailVisibility: d.encode('bool', false),
         verified: d.encode('bool', true),

@@ -1,6 +1,6 @@
 import { decodeJwt, jwtVerify, SignJWT } from 'jose'
 
-export type TokenType = 'auth' | 'file' | 'verification' | 'passwordReset' | 'emailChange'
+export type TokenType = 'auth' | 'file' | 'verification' | 'passwordReset' | 'emailChange' | 'install'
 
 export interface TokenClaims {
   readonly id: string

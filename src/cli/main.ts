@@ -12,6 +12,7 @@ Usage:
   galley superuser upsert EMAIL PASSWORD
   galley superuser create EMAIL PASSWORD
   galley superuser delete EMAIL
+  galley superuser install-link   print a new first-run link to the dashboard (30 minutes)
 
 Options (each also as an environment variable):
   --http HOST:PORT        GALLEY_HTTP        address to listen on (default 127.0.0.1:8090)
@@ -57,15 +58,31 @@ async function serve(galley: Galley): Promise<void> {
   await app.listen({ host: config.host, port: config.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`
+  const url = baseUrl(config.host, port)
   const db = config.dbUrl
     ? `PostgreSQL ${new URL(config.dbUrl).host}${new URL(config.dbUrl).pathname}`
     : `SQLite in ${config.dir}`
   console.log(
-    `Galley ${VERSION} serving on ${url} (${db})\n  REST API: ${url}/api/\n  Health:   ${url}/api/health`,
+    `Galley ${VERSION} serving on ${url} (${db})\n  REST API:  ${url}/api/\n  Dashboard: ${url}/_/\n  Health:    ${url}/api/health`,
   )
-  if ((await galley.superusers.count()) === 0)
-    console.log('  No superuser yet. Create one with: npx galley superuser upsert EMAIL PASSWORD')
+  // (a superuser created meanwhile, by another instance or the CLI, only means no link to print)
+  const link = (await galley.superusers.count()) === 0 ? await installLink(galley, url).catch(() => '') : ''
+  if (link)
+    console.log(
+      `  No superuser yet. Create the first one in the dashboard (this link works for 30 minutes):\n` +
+        `  ${link}\n` +
+        '  (a new link: npx galley superuser install-link; or: npx galley superuser upsert EMAIL PASSWORD)',
+    )
+}
+
+/** The address to print: a wildcard bind is reached on the loopback address. */
+function baseUrl(bound: string, port: number): string {
+  const host = bound === '0.0.0.0' ? '127.0.0.1' : bound === '::' ? '::1' : bound
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+async function installLink(galley: Galley, url: string): Promise<string> {
+  return `${url}/_/#/install/${await galley.installer.token()}`
 }
 
 async function superuser(galley: Galley, args: string[]): Promise<number> {
@@ -77,11 +94,15 @@ async function superuser(galley: Galley, args: string[]): Promise<number> {
     } else if (action === 'create' && email && password) {
       await galley.superusers.create(email, password)
       console.log(`Superuser ${email} created.`)
+    } else if (action === 'install-link' && !email) {
+      console.log(await installLink(galley, baseUrl(galley.config.host, galley.config.port)))
     } else if (action === 'delete' && email) {
       const deleted = await galley.superusers.delete(email)
       console.log(deleted ? `Superuser ${email} deleted.` : `No superuser ${email}.`)
     } else {
-      console.error('usage: galley superuser upsert|create EMAIL PASSWORD, or galley superuser delete EMAIL')
+      console.error(
+        'usage: galley superuser upsert|create EMAIL PASSWORD, galley superuser delete EMAIL, or galley superuser install-link',
+      )
       return 2
     }
     return 0

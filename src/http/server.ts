@@ -1,6 +1,6 @@
 import cors from '@fastify/cors'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
-import type { AuthService } from '../auth/index.js'
+import type { AuthService, SuperuserInstaller } from '../auth/index.js'
 import type { Database } from '../db/index.js'
 import type { MailService } from '../mail/index.js'
 import type { RealtimeService } from '../realtime/index.js'
@@ -30,6 +30,8 @@ import { recordRoutes } from './routes/records.js'
 import { fileRoutes } from './routes/files.js'
 import { recordUploads } from './uploads.js'
 import { settingsRoutes } from './routes/settings.js'
+import { adminRoutes } from './routes/admin-ui.js'
+import { installRoutes } from './routes/install.js'
 
 export interface HttpOptions {
   readonly database: Database
@@ -39,6 +41,7 @@ export interface HttpOptions {
   readonly records: RecordService
   readonly mail: MailService
   readonly realtime: RealtimeService
+  readonly installer: SuperuserInstaller
   readonly logger: FastifyBaseLogger
   /** Allowed CORS origins; `['*']` (the default) allows any. */
   readonly origins?: readonly string[]
@@ -158,5 +161,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(settingsRoutes(opts.settings))
   await app.register(batchRoutes(opts.database, opts.settings, opts.records, limiter))
   await app.register(realtimeRoutes(opts.realtime))
+  await app.register(installRoutes(opts.installer))
+  await app.register(adminRoutes())
   return app
 }
