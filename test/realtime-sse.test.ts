@@ -4,6 +4,7 @@
  * SQLite and PostgreSQL: events only after commit, the subscriber's rules and REST's projection on
  * every delivery, the protocol's errors and limits, and shutdown with streams open.
  */
+import { connect } from 'node:net'
 import { EventSource } from 'eventsource'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -429,6 +430,46 @@ for (const { kind, skip } of DB_KINDS) {
       streams.push(await rawStream(g.url))
       for (const s of streams) s.close()
       await until(() => g.galley.realtime.clientCount === 0, 'all disconnects')
+    })
+
+    it('a subscriber that stops reading is dropped once it leaves 1 MiB unread; the others get everything', async () => {
+      await su.collections.create({
+        name: 'blobs',
+        type: 'base',
+        listRule: '',
+        fields: [{ name: 'body', type: 'text', max: 300_000 }],
+      })
+      // a raw connection that reads PB_CONNECT and then nothing more
+      const url = new URL(g.url)
+      const socket = connect(Number(url.port), url.hostname)
+      socket.write(`GET /api/realtime HTTP/1.1\r\nHost: ${url.host}\r\nAccept: text/event-stream\r\n\r\n`)
+      const first = await new Promise<string>((resolve) =>
+        socket.once('data', (d: Buffer) => resolve(d.toString())),
+      )
+      socket.pause()
+      const clientId = /id:(\w{40})/.exec(first)?.[1] ?? ''
+      expect(clientId).toHaveLength(40)
+      expect(
+        (await call(g.url, 'POST', '/api/realtime', undefined, { clientId, subscriptions: ['blobs'] }))
+          .status,
+      ).toBe(204)
+      const reader = g.sdk()
+      opened.push(reader)
+      const got: Msg[] = []
+      await reader.collection('blobs').subscribe('*', (m) => got.push(m))
+      const before = g.galley.realtime.clientCount
+      // 60 records of 200 KB: 12 MB, far more than the socket buffers and the 1 MiB cap hold
+      const body = 'b'.repeat(200_000)
+      for (let i = 0; i < 60; i++) await su.collection('blobs').create({ body })
+      await until(() => got.length === 60, 'every event at the reading subscriber', 30_000)
+      await until(
+        () => g.galley.realtime.clientCount === before - 1,
+        'the stalled client to be dropped',
+        30_000,
+      )
+      expect(got.every((m) => m.record.body === body)).toBe(true)
+      socket.destroy()
+      await reader.realtime.unsubscribe()
     })
 
     it('shutdown ends open streams promptly, with an SDK subscriber and a raw stream open', async () => {
