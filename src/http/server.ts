@@ -138,7 +138,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
       if (now - unavailableSince >= 1000) {
         req.log.warn(
           { err: (err as Error).message, failed: unavailableCount },
-          'database unavailable: answering 503',
+          'database or file storage unavailable: answering 503',
         )
         unavailableSince = now
         unavailableCount = 0
