@@ -45,6 +45,9 @@ export const realtimeEventsMigration: Migration = {
   },
 }
 
+/** How long a reader waits for a gap in the ids to settle (a transaction between its append and commit). */
+export const SETTLE_TIMEOUT_MS = 30_000
+
 export type EventAction = 'create' | 'update' | 'delete'
 
 /** What a committed write appends: the collection's id and the stored row's JSON image. */
@@ -116,15 +119,14 @@ export class EventLog {
 
   /**
    * Appends `events` inside `trx` (a record write's own transaction, so the events commit with the
-   * write or not at all). On PostgreSQL appends hold one lock to their commit, so ids become
-   * visible in increasing order on every instance: a reader never sees id 6 and later 5 (SQLite
-   * has one writer).
+   * write or not at all). A write that changes a record holds its row lock to its commit, so the
+   * next write of that record draws a larger id: each record's events are in its commit order.
    */
   async appendIn(trx: Executor, events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
     if (events.length === 0) return []
-    const { dialect } = this.#database
-    // SQLite: one writer, whose transactions already commit one at a time
-    if (dialect.name === 'postgres') await dialect.lockKey(trx, EVENT_LOG_TABLE)
+    // PostgreSQL: the transaction gets its id before it draws event ids, so a reader that sees a
+    // later id first finds this transaction among those still running (see `readSettled`)
+    if (this.#database.dialect.name === 'postgres') await sql`SELECT pg_current_xact_id()`.execute(trx)
     const out: LoggedEvent[] = []
     for (const e of events) {
       const row = await trx
@@ -144,6 +146,64 @@ export class EventLog {
   }
 
   /**
+   * The events after `afterId` whose place is settled, oldest first, at most `limit`: every id up to
+   * the last one returned is there or never will be (its transaction rolled back). On PostgreSQL ids
+   * are drawn before the commit, so 6 can be visible while 5's transaction is still committing: the
+   * read stops before such a gap, and a gap right after `afterId` is waited out: the transactions
+   * that were running when it was seen and have written to the log must end (at most
+   * SETTLE_TIMEOUT_MS), then the ids up to the first one seen are read again. SQLite has one writer: its ids are settled as soon as they are visible.
+   */
+  async readSettled(afterId: number, limit: number): Promise<LoggedEvent[]> {
+    if (this.#database.dialect.name !== 'postgres') return this.read(afterId, limit)
+    const db = this.#database.db
+    // the rows and the snapshot they were read with, in one statement
+    const { rows } = await sql<EventRow & { snap: string }>`
+      SELECT s.snap, e.id, e."collectionRef", e.action, e.record
+      FROM (SELECT pg_current_snapshot()::text AS snap) s
+      LEFT JOIN LATERAL (
+        SELECT * FROM ${sql.table(EVENT_LOG_TABLE)} WHERE id > ${afterId} ORDER BY id LIMIT ${limit}
+      ) e ON TRUE`.execute(db)
+    const events = rows.filter((r) => r.id !== null).map(toEvent)
+    if (events.length === 0) return []
+    let next = afterId + 1
+    const settled: LoggedEvent[] = []
+    for (const e of events) {
+      if (e.id !== next) break
+      settled.push(e)
+      next++
+    }
+    if (settled.length > 0) return settled
+    // a gap first: wait for the transactions that were running to end, then it is settled
+    const first = events[0]!.id
+    const deadline = Date.now() + SETTLE_TIMEOUT_MS
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      // only transactions that were running then and have written to the log can hold those ids
+      // (xids are cluster-wide: other databases' transactions must not hold this one up)
+      const r = await sql<{ n: number | string }>`
+        SELECT count(*) AS n
+        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'relation' AND l.granted AND l.mode = 'RowExclusiveLock'
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.relation = to_regclass(${`"${EVENT_LOG_TABLE}"`})
+          AND a.pid <> pg_backend_pid() AND a.backend_xid IS NOT NULL
+          AND a.backend_xid::text IN (
+            SELECT (x::text::bigint & 4294967295)::text
+            FROM pg_snapshot_xip(${rows[0]!.snap}::pg_snapshot) AS x
+          )`.execute(db)
+      if (Number(r.rows[0]?.n ?? 0) === 0) break
+      if (Date.now() > deadline) {
+        this.#logger.error(
+          { after: afterId, first },
+          'realtime event log: a transaction did not end in time; its events are skipped',
+        )
+        break
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause))
+    }
+    return this.read(afterId, limit, first)
+  }
+
+  /**
    * The events after `afterId` (and up to `upTo`), oldest first, at most `limit` (for the dispatcher,
    * resume and other instances).
    */
@@ -154,15 +214,7 @@ export class EventLog {
       .where('id', '>', afterId)
     if (upTo !== undefined) q = q.where('id', '<=', upTo)
     const rows = await q.orderBy('id').limit(limit).execute()
-    return rows.map((r) => {
-      const row = r as { id: number | string; collectionRef: string; action: EventAction; record: string }
-      return {
-        id: Number(row.id),
-        collectionId: row.collectionRef,
-        action: row.action,
-        record: JSON.parse(row.record) as Record<string, unknown>,
-      }
-    })
+    return rows.map((r) => toEvent(r as EventRow))
   }
 
   /**
@@ -220,5 +272,21 @@ export class EventLog {
       id: number | string | null
     }>`SELECT max(id) AS id FROM ${sql.table(EVENT_LOG_TABLE)}`.execute(this.#database.db)
     return Number(r.rows[0]?.id ?? 0)
+  }
+}
+
+interface EventRow {
+  id: number | string
+  collectionRef: string
+  action: EventAction
+  record: string
+}
+
+function toEvent(row: EventRow): LoggedEvent {
+  return {
+    id: Number(row.id),
+    collectionId: row.collectionRef,
+    action: row.action,
+    record: JSON.parse(row.record) as Record<string, unknown>,
   }
 }

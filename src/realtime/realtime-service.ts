@@ -372,10 +372,10 @@ export class RealtimeService {
       this.#wanted = false
       try {
         for (;;) {
-          const events = await this.log.read(this.#cursor, READ_BATCH)
+          const events = await this.log.readSettled(this.#cursor, READ_BATCH)
           if (events.length > 0 && events[0]!.id > this.#cursor + 1) await this.#checkLost(events[0]!.id)
           for (const e of events) await this.#dispatch(e)
-          if (events.length < READ_BATCH) break
+          if (events.length === 0) break
         }
       } catch (err) {
         // the database away: the next notification or poll tries again from the same cursor
