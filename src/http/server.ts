@@ -19,6 +19,7 @@ import './guards.js'
 import { RateLimiter } from './rate-limit.js'
 import { authRoutes } from './routes/auth.js'
 import { oauth2Routes } from './routes/auth-oauth2.js'
+import { oauth2RedirectRoutes } from './routes/oauth2-redirect.js'
 import { authMailFlowRoutes } from './routes/auth-mail-flows.js'
 import { impersonateRoutes } from './routes/auth-impersonate.js'
 import { otpRoutes } from './routes/otp.js'
@@ -169,5 +170,6 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(installRoutes(opts.installer))
   await app.register(adminRoutes())
   await app.register(realtimeWsRoutes(opts.realtime, opts.auth, opts.realtimeWs))
+  await app.register(oauth2RedirectRoutes(opts.realtime))
   return app
 }
