@@ -384,6 +384,26 @@ for (const { kind, skip } of DB_KINDS) {
       expect(c.closed).toEqual({ code: WS_CLOSE.policy, reason: 'too many messages' })
     })
 
+    it('published messages reach exactly the subscribers of their topic, each publish as it was then', async () => {
+      const a = await open()
+      const b = await open()
+      await ok(a, { type: 'subscribe', topics: ['news'] })
+      await ok(b, { type: 'subscribe', topics: ['news?options=%7B%7D', 'other'] })
+      const data = { n: 1 }
+      expect(g.galley.realtime.publish('news', data)).toBe(2)
+      data.n = 2
+      expect(g.galley.realtime.publish('news', data, a.clientId)).toBe(1)
+      await until(() => a.frames.filter((f) => f.type === 'message').length === 2, 'two messages')
+      await until(() => b.frames.some((f) => f.type === 'message'), 'one message')
+      expect(a.frames.filter((f) => f.type === 'message').map((f) => [f.topic, f.data])).toEqual([
+        ['news', { n: 1 }],
+        ['news', { n: 2 }],
+      ])
+      expect(b.frames.filter((f) => f.type === 'message').map((f) => [f.topic, f.data])).toEqual([
+        ['news?options=%7B%7D', { n: 1 }],
+      ])
+    })
+
     it('a client that stops reading is dropped once its unread data passes the cap; the others keep up', async () => {
       const slow = await open()
       const fast = await open()
