@@ -1,15 +1,8 @@
 import websocket from '@fastify/websocket'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { AuthService } from '../../auth/index.js'
-import {
-  badRequest,
-  fieldError,
-  GalleyError,
-  isGalleyError,
-  unauthorized,
-  type ErrorData,
-} from '../../lib/index.js'
+import { badRequest, fieldError, unauthorized, type ErrorData, type GalleyError } from '../../lib/index.js'
 import {
   MAX_SUBSCRIPTIONS_PER_CLIENT,
   parseSubscription,
@@ -19,7 +12,9 @@ import {
   type RealtimeMessage,
   type RealtimeService,
 } from '../../realtime/index.js'
+import type { GalleyDialect } from '../../db/index.js'
 import { clientKey } from '../client-ip.js'
+import { toGalleyError } from '../errors.js'
 import { parseFields } from '../fields-picker.js'
 import { pickRecord, SSE_MAX_BUFFERED_BYTES } from './realtime.js'
 
@@ -45,7 +40,10 @@ export const WS_MESSAGE_WINDOW_MS = 10_000
 /** How long a closing handshake may take before the socket is cut (shutdown, slow clients). */
 export const WS_CLOSE_GRACE_MS = 2000
 
-/** Close codes the server uses (1009 for an oversized message comes from `ws` itself). */
+/**
+ * Close codes the server uses (1009 for an oversized message comes from `ws` itself; an idle peer is
+ * cut without a close frame, 1006 on its side).
+ */
 export const WS_CLOSE = {
   /** The server is shutting down: reconnect (with `since`) to another instance or later. */
   shutdown: 1001,
@@ -55,8 +53,6 @@ export const WS_CLOSE = {
   sendBufferFull: 4000,
   /** The server ended the session (its auth was revoked or expired…): the reason says why. */
   ended: 4001,
-  /** No frame from the client for WS_IDLE_TIMEOUT_MS. */
-  idle: 4002,
 } as const
 
 export interface WsOptions {
@@ -140,6 +136,8 @@ class WsSession {
   readonly #realtime: RealtimeService
   readonly #auth: AuthService
   readonly #o: Required<WsOptions>
+  readonly #dialect: GalleyDialect
+  readonly #log: FastifyBaseLogger
   readonly #onClose: () => void
   readonly #heartbeat: ReturnType<typeof setInterval>
   /** The subscription set, in the order topics were first added. */
@@ -157,8 +155,12 @@ class WsSession {
     realtime: RealtimeService,
     auth: AuthService,
     options: Required<WsOptions>,
+    dialect: GalleyDialect,
+    log: FastifyBaseLogger,
     onClose: () => void,
   ) {
+    this.#dialect = dialect
+    this.#log = log
     this.#socket = socket
     this.#client = client
     this.#realtime = realtime
@@ -249,7 +251,9 @@ class WsSession {
         const reply = await this.#handle(msg)
         this.#send({ ...reply, ...(requestId === undefined ? {} : { requestId }) })
       } catch (err) {
-        const e = isGalleyError(err) ? err : new GalleyError('INTERNAL', undefined, undefined, { cause: err })
+        const e = toGalleyError(err, this.#dialect)
+        if (e.status >= 500)
+          this.#log.warn({ err, clientId: this.#client.id }, 'realtime websocket message failed')
         this.#send({ type: 'error', ...(requestId === undefined ? {} : { requestId }), ...e.toJSON() })
         if (e.status < 500 && ++this.#invalid > this.#o.maxInvalidMessages)
           this.close(WS_CLOSE.policy, 'too many invalid messages')
@@ -272,10 +276,7 @@ class WsSession {
         await this.#authenticate(msg.token)
         return { type: 'ok' }
       case 'subscribe':
-        this.#set(
-          [...this.#topics, ...this.#readTopics(msg.topics).filter((t) => !this.#topics.includes(t))],
-          this.#client.auth,
-        )
+        this.#set([...new Set([...this.#topics, ...this.#readTopics(msg.topics)])], this.#client.auth)
         return { type: 'ok', topics: this.#topics }
       case 'unsubscribe': {
         if (msg.topics === undefined) this.#set([], this.#client.auth)
@@ -311,7 +312,7 @@ class WsSession {
     return list
   }
 
-  /** Replaces the whole set in the core (which re-checks its options), with the client's current auth. */
+  /** Replaces the whole set in the core, which checks it (and the auth change) and re-parses the options. */
   #set(topics: string[], auth: Auth): void {
     if (topics.length > MAX_SUBSCRIPTIONS_PER_CLIENT)
       throw badRequest(undefined, {
@@ -375,7 +376,12 @@ export async function registerWebsocket(
  * resume as SSE. The client is registered before the upgrade, so the per-address limit is a 429
  * and a bad `?since=` a 400, both as ordinary HTTP answers.
  */
-export function realtimeWsRoutes(realtime: RealtimeService, auth: AuthService, options: WsOptions = {}) {
+export function realtimeWsRoutes(
+  realtime: RealtimeService,
+  auth: AuthService,
+  dialect: GalleyDialect,
+  options: WsOptions = {},
+) {
   const o: Required<WsOptions> = {
     heartbeatMs: options.heartbeatMs ?? WS_HEARTBEAT_MS,
     idleTimeoutMs: options.idleTimeoutMs ?? WS_IDLE_TIMEOUT_MS,
@@ -430,10 +436,19 @@ export function realtimeWsRoutes(realtime: RealtimeService, auth: AuthService, o
           socket.close(1011, 'internal error')
           return
         }
-        const session: WsSession = new WsSession(socket, p.client, realtime, auth, o, () => {
-          sessions.delete(session)
-          realtime.disconnect(p.client)
-        })
+        const session: WsSession = new WsSession(
+          socket,
+          p.client,
+          realtime,
+          auth,
+          o,
+          dialect,
+          req.log,
+          () => {
+            sessions.delete(session)
+            realtime.disconnect(p.client)
+          },
+        )
         sessions.add(session)
         p.bind(session)
         session.start()
