@@ -260,6 +260,35 @@ for (const { kind, skip } of DB_KINDS) {
       expect((c.events()[3]!.record as { id: string }).id).toBe(last.id)
     })
 
+    it('a revoked session stays revoked: a new password makes the connection a guest, its old token is refused', async () => {
+      const email = 'carol@example.com'
+      const carolId = (
+        await su.collection('users').create({ email, password: PASSWORD, passwordConfirm: PASSWORD })
+      ).id
+      const token = await signIn(email)
+      const c = await open()
+      await ok(c, { type: 'auth', token })
+      await ok(c, { type: 'subscribe', topics: ['posts/*'] })
+      const mine = await su.collection('posts').create({ title: 'carol 1', owner: carolId })
+      await until(() => c.events().length === 1, "carol's post")
+      expect((c.events()[0]!.record as { id: string }).id).toBe(mine.id)
+      await su
+        .collection('users')
+        .update(carolId, { password: 'a new password 456', passwordConfirm: 'a new password 456' })
+      await su.collection('posts').create({ title: 'carol 2', owner: carolId, secret: CANARY })
+      // changing the set afterwards must not bring the old auth back
+      await ok(c, { type: 'subscribe', topics: ['authors/*'] })
+      await su.collection('posts').create({ title: 'carol 3', owner: carolId, secret: CANARY })
+      const marker = await su.collection('posts').create({ title: 'public marker', public: true })
+      await until(() => c.events().some((e) => (e.record as { id: string }).id === marker.id), 'the marker')
+      expect(c.events().map((e) => (e.record as { title: string }).title)).toEqual([
+        'carol 1',
+        'public marker',
+      ])
+      expect(await c.request({ type: 'auth', token })).toMatchObject({ type: 'error', status: 401 })
+      scanAll()
+    })
+
     it('an Authorization header on the upgrade signs in; an invalid one is refused with 401', async () => {
       const c = await open({ headers: { authorization: aliceToken } })
       await ok(c, { type: 'subscribe', topics: ['posts/*'] })
