@@ -508,7 +508,8 @@ for (const { kind, skip } of DB_KINDS) {
       }
     })
 
-    it('heartbeat: ping frames keep a live client; one that never answers is dropped after the idle timeout', async () => {
+    /** Another HTTP server over this suite's Galley services, with its own options. */
+    async function customServer(extra: Partial<Parameters<typeof buildHttpServer>[0]>) {
       const gl = g.galley
       const app = await buildHttpServer({
         database: gl.database,
@@ -519,11 +520,15 @@ for (const { kind, skip } of DB_KINDS) {
         mail: gl.mail,
         realtime: gl.realtime,
         logger: gl.logger,
-        realtimeWs: { heartbeatMs: 50, idleTimeoutMs: 300 },
+        ...extra,
       })
       await app.listen({ host: '127.0.0.1', port: 0 })
       const address = app.server.address()
-      const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+      return { app, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` }
+    }
+
+    it('heartbeat: ping frames keep a live client; one that never answers is dropped after the idle timeout', async () => {
+      const { app, url } = await customServer({ realtimeWs: { heartbeatMs: 50, idleTimeoutMs: 300 } })
       try {
         const live = await openWs(url)
         const pings: number[] = []
@@ -539,6 +544,26 @@ for (const { kind, skip } of DB_KINDS) {
       } finally {
         await app.close()
       }
+    })
+
+    it('with allowed origins set, a browser page from another origin cannot connect (403)', async () => {
+      const { app, url } = await customServer({ origins: ['https://app.example.com'] })
+      try {
+        await expect(openWs(url, { headers: { origin: 'https://evil.example.com' } })).rejects.toMatchObject({
+          status: 403,
+        })
+        const allowed = await openWs(url, { headers: { origin: 'https://app.example.com' } })
+        const noOrigin = await openWs(url)
+        for (const c of [allowed, noOrigin]) {
+          expect(await c.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
+          await c.close()
+        }
+      } finally {
+        await app.close()
+      }
+      // the default allows any origin
+      const c = await open({ headers: { origin: 'https://anywhere.example.com' } })
+      expect(await c.request({ type: 'ping' })).toMatchObject({ type: 'pong' })
     })
   })
 }

@@ -169,7 +169,12 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(realtimeRoutes(opts.realtime))
   await app.register(installRoutes(opts.installer))
   await app.register(adminRoutes())
-  await app.register(realtimeWsRoutes(opts.realtime, opts.auth, opts.database.dialect, opts.realtimeWs))
+  await app.register(
+    realtimeWsRoutes(opts.realtime, opts.auth, opts.database.dialect, {
+      origins,
+      ...opts.realtimeWs,
+    }),
+  )
   await app.register(oauth2RedirectRoutes(opts.realtime))
   return app
 }

@@ -2,7 +2,14 @@ import websocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
 import type { AuthService } from '../../auth/index.js'
-import { badRequest, fieldError, unauthorized, type ErrorData, type GalleyError } from '../../lib/index.js'
+import {
+  badRequest,
+  fieldError,
+  forbidden,
+  unauthorized,
+  type ErrorData,
+  type GalleyError,
+} from '../../lib/index.js'
 import {
   MAX_SUBSCRIPTIONS_PER_CLIENT,
   parseSubscription,
@@ -63,6 +70,12 @@ export interface WsOptions {
   readonly maxInvalidMessages?: number
   readonly messageWindowMs?: number
   readonly closeGraceMs?: number
+  /**
+   * Origins whose pages may open a connection (the server's CORS origins; `*` = any). Browsers do
+   * not apply CORS to WebSockets: the upgrade's `Origin` is checked here instead (clients without
+   * one, outside browsers, are not concerned).
+   */
+  readonly origins?: readonly string[]
 }
 
 /** `?since=` of the upgrade request: a non-negative integer event id, or undefined. */
@@ -390,7 +403,9 @@ export function realtimeWsRoutes(
     maxInvalidMessages: options.maxInvalidMessages ?? WS_MAX_INVALID_MESSAGES,
     messageWindowMs: options.messageWindowMs ?? WS_MESSAGE_WINDOW_MS,
     closeGraceMs: options.closeGraceMs ?? WS_CLOSE_GRACE_MS,
+    origins: options.origins ?? ['*'],
   }
+  const anyOrigin = o.origins.includes('*')
   return async (app: FastifyInstance): Promise<void> => {
     const pending = new WeakMap<FastifyRequest, { client: RealtimeClient; bind(s: WsSession): void }>()
     const sessions = new Set<WsSession>()
@@ -404,6 +419,9 @@ export function realtimeWsRoutes(
         websocket: true,
         preValidation: async (req) => {
           if (!req.ws) throw badRequest('Expected a WebSocket upgrade.')
+          const origin = req.headers.origin
+          if (!anyOrigin && origin !== undefined && !o.origins.includes(origin))
+            throw forbidden('The origin is not allowed.')
           const since = readSince(req.query)
           // a header on the upgrade (Node clients) is an initial auth; an invalid one is refused
           const header = req.headers.authorization
