@@ -45,6 +45,11 @@ const rssMiB = (pid) => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Math.round(Number(m[1]) / 1024) : NaN
 }
+/** CPU time (user + system) the process has used, in ms (clock ticks of 10 ms). */
+const cpuMs = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 /** The loopback address of the i-th client of a group: 100 clients per address. */
 const address = (group, i) => {
   const n = 2 + Math.floor(i / PER_ADDRESS)
@@ -206,6 +211,7 @@ async function fanOut(label, kind, g, n, group, tokens, su) {
   })
   const rssBefore = rssMiB(g.pid)
   seq = 1_000_000 + group
+  const cpu0 = cpuMs(g.pid)
   t0 = performance.now()
   await api(g.url, 'POST', '/api/collections/items/records', su, { title: `w${seq}`, public: true })
   await until(() => got === n, `${n} deliveries`, 60_000).catch((err) => console.log(`  ${err.message}`))
@@ -221,6 +227,7 @@ async function fanOut(label, kind, g, n, group, tokens, su) {
     p99_ms: Math.round(pct(sorted, 0.99)),
     max_ms: Math.round(last),
     deliveries_per_s: Math.round(got / (last / 1000)),
+    server_cpu_ms: cpuMs(g.pid) - cpu0,
     rss_mib_before: rssBefore,
     rss_mib_after: rssMiB(g.pid),
   }
