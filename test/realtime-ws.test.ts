@@ -6,6 +6,7 @@
  * its limit and past it: message size, subscriptions, topic length, message rate, invalid messages,
  * a client that stops reading, connections per address, heartbeat and idle timeout, shutdown.
  */
+import { connect } from 'node:net'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { buildHttpServer } from '../src/http/index.js'
@@ -456,6 +457,30 @@ for (const { kind, skip } of DB_KINDS) {
       await until(() => slow.closed !== undefined, 'the slow client to see its close', 10_000)
       expect([WS_CLOSE.sendBufferFull, 1006]).toContain(slow.closed?.code)
       expect(slow.frames.filter((f) => f.type === 'message').length).toBeLessThanOrEqual(sent)
+    })
+
+    it('an upgrade the WebSocket handshake refuses gives its connection place back', async () => {
+      await until(
+        () => g.galley.realtime.clientCount === opened.filter((o) => !o.closed).length,
+        'a settled count',
+      )
+      const before = g.galley.realtime.clientCount
+      const { port } = new URL(g.url)
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(
+            'GET /api/realtime/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+              'Sec-WebSocket-Version: 99\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+          ),
+        )
+        let text = ''
+        socket.on('data', (d) => (text += d.toString()))
+        socket.on('close', () => resolve(text))
+        socket.on('error', reject)
+        socket.setTimeout(5000, () => socket.destroy())
+      })
+      expect(answer).toMatch(/^HTTP\/1\.1 400/)
+      await until(() => g.galley.realtime.clientCount === before, 'the place given back')
     })
 
     it('?since= must be an event id; a plain GET is a 400', async () => {
