@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import type { AuthService } from '../../auth/index.js'
+import { bearerToken, peekClaims, type AuthService } from '../../auth/index.js'
 import {
   badRequest,
   fieldError,
@@ -128,6 +128,12 @@ function frameOf(m: RealtimeMessage): Buffer {
   return bytes
 }
 
+/** When the token expires (ms since the epoch): the core ends the connection then. */
+function expiryOf(token: string | undefined): number | undefined {
+  const exp = peekClaims(bearerToken(token) ?? '')?.exp
+  return typeof exp === 'number' ? exp * 1000 : undefined
+}
+
 type Incoming = Record<string, unknown> & { requestId?: unknown }
 
 const invalidMessage = (message: string, data?: ErrorData) => badRequest(message, data)
@@ -155,6 +161,8 @@ class WsSession {
   readonly #heartbeat: ReturnType<typeof setInterval>
   /** The subscription set, in the order topics were first added. */
   #topics: string[] = []
+  /** When the token that set the auth expires, passed on with every change of the set. */
+  #authExpires: number | undefined
   #queue: Promise<void> = Promise.resolve()
   #lastSeen = Date.now()
   #windowStart = Date.now()
@@ -170,8 +178,10 @@ class WsSession {
     options: Required<WsOptions>,
     dialect: GalleyDialect,
     log: FastifyBaseLogger,
+    authExpires: number | undefined,
     onClose: () => void,
   ) {
+    this.#authExpires = authExpires
     this.#dialect = dialect
     this.#log = log
     this.#socket = socket
@@ -208,11 +218,14 @@ class WsSession {
 
   #send(frame: object | Buffer): void {
     if (this.#closed || this.#socket.readyState !== this.#socket.OPEN) return
+    // Judged on what is still unread before this frame (as SSE): a client that keeps up receives
+    // one large record whole; one that left more than the cap unread has stopped reading.
+    if (this.#socket.bufferedAmount > this.#o.maxBufferedBytes) {
+      this.close(WS_CLOSE.sendBufferFull, 'send buffer full')
+      return
+    }
     if (Buffer.isBuffer(frame)) this.#socket.send(frame, { binary: false })
     else this.#socket.send(JSON.stringify(frame))
-    // it stopped reading: whatever is buffered is abandoned with the connection
-    if (this.#socket.bufferedAmount > this.#o.maxBufferedBytes)
-      this.close(WS_CLOSE.sendBufferFull, 'send buffer full')
   }
 
   #beat(): void {
@@ -326,7 +339,7 @@ class WsSession {
   }
 
   /** Replaces the whole set in the core, which checks it (and the auth change) and re-parses the options. */
-  #set(topics: string[], auth: Auth): void {
+  #set(topics: string[], auth: Auth, authExpires = this.#authExpires): void {
     if (topics.length > MAX_SUBSCRIPTIONS_PER_CLIENT)
       throw badRequest(undefined, {
         subscriptions: fieldError(
@@ -334,8 +347,9 @@ class WsSession {
           `The length must be no more than ${MAX_SUBSCRIPTIONS_PER_CLIENT}.`,
         ),
       })
-    this.#realtime.setSubscriptions(this.#client.id, this.#client.ip, auth, topics)
+    this.#realtime.setSubscriptions(this.#client.id, this.#client.ip, auth, topics, authExpires)
     this.#topics = topics
+    this.#authExpires = authExpires
   }
 
   /**
@@ -345,6 +359,7 @@ class WsSession {
    */
   async #authenticate(token: unknown): Promise<void> {
     let auth: Auth
+    let expires: number | undefined
     if (token === null || token === undefined || token === '') auth = undefined
     else if (typeof token !== 'string')
       throw badRequest(undefined, {
@@ -354,8 +369,10 @@ class WsSession {
       const actor = await this.#auth.resolveActor(token)
       if (!actor) throw unauthorized()
       auth = { collection: actor.collection, record: actor.record }
+      expires = expiryOf(token)
     }
-    this.#set(this.#topics, auth)
+    // a guest keeps no expiry; the same record signing in again takes its new token's
+    this.#set(this.#topics, auth, auth ? expires : undefined)
   }
 }
 
@@ -407,7 +424,10 @@ export function realtimeWsRoutes(
   }
   const anyOrigin = o.origins.includes('*')
   return async (app: FastifyInstance): Promise<void> => {
-    const pending = new WeakMap<FastifyRequest, { client: RealtimeClient; bind(s: WsSession): void }>()
+    const pending = new WeakMap<
+      FastifyRequest,
+      { client: RealtimeClient; expires: number | undefined; bind(s: WsSession): void }
+    >()
     const sessions = new Set<WsSession>()
     app.addHook('preClose', async () => {
       for (const s of sessions) s.close(WS_CLOSE.shutdown, 'server shutting down')
@@ -422,7 +442,8 @@ export function realtimeWsRoutes(
           const origin = req.headers.origin
           if (!anyOrigin && origin !== undefined && !o.origins.includes(origin))
             throw forbidden('The origin is not allowed.')
-          const since = readSince(req.query)
+          const raw = readSince(req.query)
+          const since = raw === undefined ? undefined : realtime.resumeCursor(String(raw))
           // a header on the upgrade (Node clients) is an initial auth; an invalid one is refused
           const header = req.headers.authorization
           if (header && !req.actor) throw unauthorized()
@@ -438,14 +459,16 @@ export function realtimeWsRoutes(
           )
           // whatever happens to the upgrade, the place is given back with the socket
           req.raw.socket.once('close', () => realtime.disconnect(client))
+          const expires = req.actor ? expiryOf(header) : undefined
           if (req.actor)
             realtime.setSubscriptions(
               client.id,
               client.ip,
               { collection: req.actor.collection, record: req.actor.record },
               [],
+              expires,
             )
-          pending.set(req, { client, bind: (s) => (session = s) })
+          pending.set(req, { client, expires, bind: (s) => (session = s) })
         },
       },
       (socket: WebSocket, req: FastifyRequest) => {
@@ -462,6 +485,7 @@ export function realtimeWsRoutes(
           o,
           dialect,
           req.log,
+          p.expires,
           () => {
             sessions.delete(session)
             realtime.disconnect(p.client)
