@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { GalleyError } from '../../lib/index.js'
-import { badRequest, fieldError, notFound, type ErrorData } from '../../lib/index.js'
+import { badRequest, fieldError, isGalleyError, type ErrorData } from '../../lib/index.js'
 import { MAX_CLIENT_ID_LENGTH, type RealtimeService } from '../../realtime/index.js'
 
 /** The topic the SDK's `authWithOAuth2()` subscribes to; its client id is the OAuth2 `state`. */
@@ -74,12 +74,12 @@ function failurePage(req: FastifyRequest, reply: FastifyReply, err: GalleyError)
 /**
  * `GET|POST /api/oauth2-redirect` (§8.8 B): the provider's redirect in the SDK's popup flow. It sends
  * `{state, code, error}` on `@oauth2` to the realtime client whose id is the `state` (SSE or
- * WebSocket) and shows a page the popup can be closed on. Input that cannot be delivered (no or bad
- * state, no such client subscribed to `@oauth2`) is refused with a 4xx.
+ * WebSocket, on any instance: a client not subscribed to `@oauth2` gets nothing) and shows a page
+ * the popup can be closed on. Malformed input (no state, values too long) is refused with a 400.
  */
 export function oauth2RedirectRoutes(realtime: RealtimeService) {
   return async (app: FastifyInstance): Promise<void> => {
-    const handle = (source: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    const handle = async (source: unknown, req: FastifyRequest, reply: FastifyReply) => {
       let data: RedirectData
       try {
         data = readRedirect(source)
@@ -87,8 +87,13 @@ export function oauth2RedirectRoutes(realtime: RealtimeService) {
         return failurePage(req, reply, err as GalleyError)
       }
       const payload = { state: data.state, code: data.code, ...(data.error ? { error: data.error } : {}) }
-      if (realtime.publish(OAUTH2_TOPIC, payload, data.state) === 0)
-        return failurePage(req, reply, notFound('Missing or invalid OAuth2 subscription client.'))
+      // to the client on whichever instance holds it; a message too large to travel is a 400
+      try {
+        await realtime.publish(OAUTH2_TOPIC, payload, data.state)
+      } catch (err) {
+        if (isGalleyError(err) && err.status < 500) return failurePage(req, reply, err)
+        throw err
+      }
       const ok = data.error === '' && data.code !== ''
       return reply
         .status(200)
