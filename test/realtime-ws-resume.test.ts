@@ -2,8 +2,7 @@
  * Resume over WebSocket (`?since=`, docs/realtime.md), on SQLite and PostgreSQL: a subscriber that
  * reconnects with the last event id it saw gets every event it missed, in order, without
  * duplicates, checked against its rules at replay, then live events; past the log's retention it
- * first gets `resync`. These tests need the core's replay (issue 5, the lead's rewrite of
- * src/realtime/): until it lands, `since` is accepted but not replayed and they fail.
+ * first gets `resync`, then the events after the resync id.
  */
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -110,9 +109,11 @@ for (const { kind, skip } of DB_KINDS) {
       await write(10, 'lost')
       // everything logged so far is past the retention (10 minutes)
       await g.galley.realtime.log.prune(Date.now() + 11 * 60_000)
-      const after = await write(1, 'after')
       const back = await open(`?since=${last}`)
       await subscribe(back)
+      await until(() => back.frames.some((f) => f.type === 'resync'), 'the resync', 10_000)
+      // the client reloads here; the events after the resync id follow
+      const after = await write(1, 'after')
       await until(() => back.events().length >= 1, 'the event after the resync', 10_000)
       const frames = back.frames.filter((f) => f.type === 'resync' || f.type === 'event')
       expect(frames[0]).toMatchObject({ type: 'resync', id: expect.any(Number) })
