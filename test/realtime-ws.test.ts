@@ -576,6 +576,7 @@ for (const { kind, skip } of DB_KINDS) {
         records: gl.records,
         mail: gl.mail,
         realtime: gl.realtime,
+        installer: gl.installer,
         logger: gl.logger,
         ...extra,
       })
