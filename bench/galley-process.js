@@ -17,7 +17,7 @@ export function run(args) {
   })
 }
 
-/** Starts a server that prints "serving on <url>"; resolves with its url and a stop(). */
+/** Starts a server that prints "serving on <url>"; resolves with its url, pid and a stop(). */
 export function serve(args) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
@@ -28,7 +28,11 @@ export function serve(args) {
       const m = /serving on (http:\/\/\S+)/.exec(out)
       if (m) {
         clearTimeout(timer)
-        resolve({ url: m[1], stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))) })
+        resolve({
+          url: m[1],
+          pid: child.pid,
+          stop: () => new Promise((r) => (child.once('exit', r), child.kill('SIGTERM'))),
+        })
       }
     }
     child.stdout.on('data', onData)

@@ -19,6 +19,7 @@ import './guards.js'
 import { RateLimiter } from './rate-limit.js'
 import { authRoutes } from './routes/auth.js'
 import { oauth2Routes } from './routes/auth-oauth2.js'
+import { oauth2RedirectRoutes } from './routes/oauth2-redirect.js'
 import { authMailFlowRoutes } from './routes/auth-mail-flows.js'
 import { impersonateRoutes } from './routes/auth-impersonate.js'
 import { otpRoutes } from './routes/otp.js'
@@ -26,6 +27,7 @@ import { batchRoutes } from './routes/batch.js'
 import { collectionRoutes } from './routes/collections.js'
 import { healthRoutes } from './routes/health.js'
 import { realtimeRoutes } from './routes/realtime.js'
+import { realtimeWsRoutes, registerWebsocket, type WsOptions } from './routes/realtime-ws.js'
 import { recordRoutes } from './routes/records.js'
 import { fileRoutes } from './routes/files.js'
 import { recordUploads } from './uploads.js'
@@ -48,6 +50,8 @@ export interface HttpOptions {
   readonly bodyLimit?: number
   /** Where record create/update keep uploaded files until saved; without it uploads are refused. */
   readonly uploadDir?: string | undefined
+  /** Timings and bounds of realtime WebSocket connections (tests shorten them). */
+  readonly realtimeWs?: WsOptions
 }
 
 /**
@@ -149,6 +153,8 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   })
   app.setNotFoundHandler((_req, reply) => reply.status(404).send(notFound().toJSON()))
 
+  // Before the routes: every upgrade request goes through it, whichever path it asks for.
+  await registerWebsocket(app, opts.realtimeWs?.closeGraceMs)
   await app.register(healthRoutes)
   await app.register(collectionRoutes(opts.collections))
   await app.register(recordRoutes(opts.records))
@@ -163,5 +169,12 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(realtimeRoutes(opts.realtime))
   await app.register(installRoutes(opts.installer))
   await app.register(adminRoutes())
+  await app.register(
+    realtimeWsRoutes(opts.realtime, opts.auth, opts.database.dialect, {
+      origins,
+      ...opts.realtimeWs,
+    }),
+  )
+  await app.register(oauth2RedirectRoutes(opts.realtime))
   return app
 }

@@ -8,8 +8,8 @@ type Params = { c: string }
 
 /**
  * The auth methods of a collection (public, §8.4), the OAuth2 code exchange (§8.8) and the list of
- * supported providers (superusers). The popup flow's `/api/oauth2-redirect` needs realtime and is
- * not here yet.
+ * supported providers (superusers). The popup flow's `/api/oauth2-redirect` is in oauth2-redirect.ts
+ * (it answers through realtime).
  */
 export function oauth2Routes(auth: AuthService) {
   return async (app: FastifyInstance): Promise<void> => {
