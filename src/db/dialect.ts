@@ -79,8 +79,9 @@ export interface GalleyDialect {
   /** True where the JSON array in `column` holds the string `value` (bound as a parameter). */
   jsonArrayContains(column: RawBuilder<unknown>, value: string): RawBuilder<SqlBool>
   /**
-   * The type a bound parameter needs to be cast to so it behaves like a column of `kind` (a would-be
-   * record checked against a create rule); undefined where the database needs no cast.
+   * The type (and collation) a bound parameter is cast to so it compares like a column of `kind`
+   * (a would-be or logged record in a CTE, checked against a rule): PostgreSQL's types with the
+   * text columns' "C" collation, SQLite's TEXT and NUMERIC affinities. Undefined: no cast.
    */
   parameterType(kind: ColumnKind): string | undefined
   /** A value of `kind` as it is bound as a parameter. */

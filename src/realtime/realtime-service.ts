@@ -27,6 +27,8 @@ export const READ_BATCH = 500
 export const MAX_RESUMABLE_CLIENTS = 10_000
 /** The dispatcher reads the log this often even without a notification (one lost between instances). */
 export const POLL_INTERVAL_MS = 2_000
+/** Resuming clients replaying the log at once; others wait their turn (still replaying). */
+export const MAX_CONCURRENT_REPLAYS = 8
 /** Custom-topic messages between instances travel in a NOTIFY payload: at most this many bytes. */
 export const MAX_PUBLISH_BYTES = 7_000
 /** The channel of `publish` between instances. */
@@ -130,6 +132,8 @@ export class RealtimeService {
   #draining: Promise<void> | undefined
   #stopped = false
   #unsubscribe: (() => void)[] = []
+  #replays = 0
+  readonly #replayQueue: (() => void)[] = []
   #poll: ReturnType<typeof setInterval> | undefined
 
   constructor(options: RealtimeOptions) {
@@ -155,10 +159,9 @@ export class RealtimeService {
       ),
       this.#database.subscribe(MESSAGE_CHANNEL, (payload) => this.#received(payload)),
     )
-    if (this.#database.dialect.name === 'postgres') {
-      this.#poll = setInterval(() => this.#wake(), this.#pollMs)
-      this.#poll.unref()
-    }
+    // a lost notification, a failed read, or events another process logged (SQLite: the CLI)
+    this.#poll = setInterval(() => this.#wake(), this.#pollMs)
+    this.#poll.unref()
   }
 
   /** Waits for the changes already committed to be logged and delivered, then stops. */
@@ -307,6 +310,12 @@ export class RealtimeService {
       throw forbidden("The current and the previous request authorization don't match.")
     const subscriptions = new Map<string, Subscription>()
     topics.forEach((t, i) => subscriptions.set(t, parseSubscription(t, i)))
+    // an invalid `expand` is the request's 400, as for a list, not a failure at every delivery
+    const request = { auth, method: 'GET', headers: {}, query: {}, body: {}, context: 'realtime' } as const
+    for (const sub of subscriptions.values()) {
+      const c = sub.collection === undefined ? undefined : this.#collections.find(sub.collection)
+      if (c && sub.query.expand && this.#records) this.#records.checkExpand(c, request, sub.query.expand)
+    }
     client.auth = auth
     client.subscriptions = [...subscriptions.values()]
     if (client.expiry) clearTimeout(client.expiry)
@@ -404,14 +413,18 @@ export class RealtimeService {
     const recipients: Client[] = []
     for (const client of this.#clients.values()) {
       if (client.replaying || client.floor >= e.id) continue
-      if (client.auth && !this.#authCurrent(client.auth)) this.#end(client, 'auth revoked')
+      if (client.auth && !this.#authCurrent(client)) this.#end(client, 'auth revoked')
       else recipients.push(client)
     }
     this.#selected = e.id
     try {
       if (c && c.type !== 'view') await this.#deliver(c, e, recipients)
     } catch (err) {
+      // (the database away): its subscribers missed it and are told so, never silently
       this.#logger.error({ err, event: e.id }, 'realtime: delivery failed')
+      for (const client of recipients)
+        if (client.subscriptions.some((s) => s.collection === c?.name || s.collection === c?.id))
+          client.transport.send({ type: 'resync', id: e.id })
     }
     this.#cursor = e.id
   }
@@ -420,11 +433,15 @@ export class RealtimeService {
    * Whether tokens of the auth's collection are still those it signed in with: a new
    * `authToken.secret` (or the collection's deletion) revokes every token of the collection.
    */
-  #authCurrent(auth: NonNullable<Auth>): boolean {
+  #authCurrent(client: Client): boolean {
+    const auth = client.auth!
     const now = this.#collections.find(auth.collection.id)
     if (now === auth.collection) return true
     const secret = (c: unknown) => (c as { authToken?: { secret?: unknown } } | undefined)?.authToken?.secret
-    return now !== undefined && secret(now) === secret(auth.collection)
+    if (now === undefined || secret(now) !== secret(auth.collection)) return false
+    // the same tokens, a changed collection (renamed, new fields): rules must see it as it is now
+    client.auth = { collection: now, record: auth.record }
+    return true
   }
 
   /**
@@ -512,6 +529,19 @@ export class RealtimeService {
    * newer id than any) gets `resync` first.
    */
   async #replay(client: Client): Promise<void> {
+    if (this.#replays < MAX_CONCURRENT_REPLAYS) this.#replays++
+    else await new Promise<void>((resolve) => this.#replayQueue.push(resolve))
+    try {
+      await this.#replayNow(client)
+    } finally {
+      // the slot goes to the next waiting replay, or back
+      const next = this.#replayQueue.shift()
+      if (next) next()
+      else this.#replays--
+    }
+  }
+
+  async #replayNow(client: Client): Promise<void> {
     let cursor = client.since ?? this.#selected
     try {
       const pruned = await this.log.prunedThrough()
@@ -527,6 +557,15 @@ export class RealtimeService {
         }
         if (rounds > 10_000) throw new Error('resume does not catch up')
         const events = await this.log.read(cursor, READ_BATCH, target)
+        // pruned under the replay: what it missed is gone; the client reloads
+        if (
+          (events.length === 0 || events[0]!.id > cursor + 1) &&
+          (await this.log.prunedThrough()) > cursor
+        ) {
+          client.transport.send({ type: 'resync', id: target })
+          cursor = client.floor = target
+          continue
+        }
         if (events.length === 0) cursor = target
         for (const e of events) {
           const c = this.#collections.find(e.collectionId)

@@ -100,14 +100,30 @@ export async function readImage(
     for (const check of [...r.checks, r.managed])
       if (typeof check !== 'boolean')
         pending.push({ expression: check.expression, resolve: (ok) => answers.set(check, ok) })
-  for (let i = 0; i < pending.length; i += MAX_CONDITIONS_PER_QUERY) {
-    const chunk = pending.slice(i, i + MAX_CONDITIONS_PER_QUERY)
+  const ask = async (chunk: typeof pending) => {
     const row = (await deps.executor
       .with(ref, (db) => db.selectNoFrom(virtualRowColumns(deps.dialect, c, image)))
       .selectFrom(ref)
       .select(chunk.map((p, j) => sql<number>`CASE WHEN ${p.expression} THEN 1 ELSE 0 END`.as(`c${j}`)))
       .executeTakeFirst()) as Record<string, unknown> | undefined
     chunk.forEach((p, j) => p.resolve(row !== undefined && Number(row[`c${j}`]) === 1))
+  }
+  for (let i = 0; i < pending.length; i += MAX_CONDITIONS_PER_QUERY) {
+    const chunk = pending.slice(i, i + MAX_CONDITIONS_PER_QUERY)
+    try {
+      await ask(chunk)
+    } catch (err) {
+      // one reader's condition failing must not hide the record from the others: each alone, and
+      // the ones that fail do not hold (a database outage fails them all: the caller sees it)
+      if (chunk.length === 1) throw err
+      for (const p of chunk) {
+        try {
+          await ask([p])
+        } catch {
+          p.resolve(false)
+        }
+      }
+    }
   }
   const holds = (check: Check) => (typeof check === 'boolean' ? check : answers.get(check) === true)
 

@@ -70,13 +70,14 @@ export async function deleteRecord(
           continue
         }
         if (empty && f.required) throw badRequest(REQUIRED_REFERENCE)
-        const value = d.encode(kind, rest)
-        await trx
+        const updated = (await trx
           .updateTable(other.name)
-          .set({ [f.name]: value })
+          .set({ [f.name]: d.encode(kind, rest) })
           .where('id', '=', ref.id as string)
-          .execute()
-        changes?.push({ collection: other, action: 'update', row: { ...ref, [f.name]: value } })
+          .returningAll()
+          .executeTakeFirst()) as RecordRow | undefined
+        // the row as stored now (an earlier step of this cascade may have changed it too)
+        if (updated) changes?.push({ collection: other, action: 'update', row: updated })
       }
     }
   }

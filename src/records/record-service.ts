@@ -503,9 +503,20 @@ export class RecordService {
     )
     for (const [i, json] of out.entries()) {
       const reader = readers[i]!
-      if (json && reader.expand) await this.expandRecord(c, json, reader.request, reader.expand)
+      if (!json || !reader.expand) continue
+      try {
+        await this.expandRecord(c, json, reader.request, reader.expand)
+      } catch (err) {
+        // one reader's expansion failing leaves its relations out, never the others' records
+        this.#logger.debug({ err, collection: c.name }, 'realtime: expand failed for a subscriber')
+      }
     }
     return out
+  }
+
+  /** Throws the 400 that `?expand=` would get on a list of `c` for this request (subscriptions). */
+  checkExpand(c: Collection, request: RequestContext, expand: string): void {
+    this.#plan(c, request, { expand })
   }
 
   async create(

@@ -370,7 +370,10 @@ export function virtualRowColumns(
     const kind = columnKind(f)
     const value = d.encode(kind, values[f.name])
     const type = d.parameterType(kind)
-    return (type ? sql`CAST(${value} AS ${sql.raw(type)})` : sql`${value}`).as(f.name)
+    // PostgreSQL's text columns are COLLATE "C": so must the image's be, or `title >= "m"` would
+    // compare in the server's locale
+    const collate = d.name === 'postgres' && kind === 'text' ? sql` COLLATE "C"` : sql``
+    return (type ? sql`CAST(${value} AS ${sql.raw(type)})${collate}` : sql`${value}`).as(f.name)
   })
 }
 

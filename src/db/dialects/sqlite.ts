@@ -42,7 +42,9 @@ export const sqliteDialect: GalleyDialect = {
   jsonArrayContains: (column, value) =>
     sql<SqlBool>`EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid(${column}) THEN ${column} ELSE '[]' END) WHERE value = ${value})`,
 
-  parameterType: () => undefined,
+  // a CAST gives the CTE's column the affinity of the table's: '5' > '10' as numbers, not texts
+  parameterType: (kind) =>
+    kind === 'text' ? 'TEXT' : kind === 'number' || kind === 'bool' ? 'NUMERIC' : undefined,
 
   encode(kind, value) {
     switch (kind) {

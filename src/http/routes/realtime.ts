@@ -71,14 +71,16 @@ export class SseStream {
   /**
    * Sends one message; false when the stream is closed (or just got closed as a slow reader). `id`:
    * the message's SSE id (an event's log id, which the client sends back as `Last-Event-ID` to
-   * resume); the client id when absent, as PocketBase (the SDK reads its client id there).
+   * resume); the client id when absent, as PocketBase (the SDK reads its client id there); null:
+   * no id line (custom messages, which are not in the log).
    */
-  send(event: string, data: unknown, id: string = this.#clientId): boolean {
+  send(event: string, data: unknown, id: string | null = this.#clientId): boolean {
     if (this.#closed) return false
     if (this.#idle) clearTimeout(this.#idle)
     this.#idle = setTimeout(() => this.close('idle'), this.#timings.idleTimeoutMs)
     this.#idle.unref()
-    return this.#write(`id:${id}\nevent:${event}\ndata:${JSON.stringify(data)}\n\n`)
+    const idLine = id === null ? '' : `id:${id}\n`
+    return this.#write(`${idLine}event:${event}\ndata:${JSON.stringify(data)}\n\n`)
   }
 
   #write(frame: string): boolean {
@@ -153,7 +155,8 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
                 { action: m.action, record: pickRecord(m.subscription, m.record) },
                 String(m.id),
               )
-            else if (m.type === 'message') s.send(m.topic, m.data)
+            // no id: the client's Last-Event-ID stays its last event's, for a resume
+            else if (m.type === 'message') s.send(m.topic, m.data, null)
             else s.send('resync', { id: m.id }, String(m.id))
           },
           end: (reason) => s.close(reason),
