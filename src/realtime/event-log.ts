@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type CompiledQuery } from 'kysely'
 import type { Database, Executor, Migration } from '../db/index.js'
 import type { Logger } from '../lib/index.js'
 
@@ -81,6 +81,7 @@ export class EventLog {
   readonly #retentionCount: number
   readonly #pruneIntervalMs: number
   #timer: ReturnType<typeof setInterval> | undefined
+  #insert: CompiledQuery | undefined
   #pruning: Promise<void> = Promise.resolve()
 
   constructor(database: Database, logger: Logger, options: EventLogOptions = {}) {
@@ -124,24 +125,30 @@ export class EventLog {
    */
   async appendIn(trx: Executor, events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
     if (events.length === 0) return []
-    // PostgreSQL: the transaction gets its id before it draws event ids, so a reader that sees a
-    // later id first finds this transaction among those still running (see `readSettled`)
-    if (this.#database.dialect.name === 'postgres') await sql`SELECT pg_current_xact_id()`.execute(trx)
+    const pg = this.#database.dialect.name === 'postgres'
+    // one statement compiled once: building a Kysely query costs more than running this one. On
+    // PostgreSQL it also takes the transaction's id before it draws the event id (a reader that sees
+    // a later id first then finds this transaction among those still running: `readSettled`) and
+    // notifies every instance at the commit, all in one round trip.
+    this.#insert ??= pg
+      ? sql`INSERT INTO ${sql.table(EVENT_LOG_TABLE)} ("collectionRef", "action", "record", "created")
+          SELECT ${''}, ${''}, ${''}, ${0} FROM (SELECT pg_current_xact_id()) AS xact
+          RETURNING "id", pg_notify(${EVENT_CHANNEL}, "id"::text)`.compile(this.#database.db)
+      : this.#database.db
+          .insertInto(EVENT_LOG_TABLE)
+          .values({ collectionRef: '', action: '', record: '', created: 0 })
+          .returning('id')
+          .compile()
     const out: LoggedEvent[] = []
     for (const e of events) {
-      const row = await trx
-        .insertInto(EVENT_LOG_TABLE)
-        .values({
-          collectionRef: e.collectionId,
-          action: e.action,
-          record: JSON.stringify(e.record),
-          created: now,
-        })
-        .returning('id')
-        .executeTakeFirstOrThrow()
-      out.push({ ...e, id: Number((row as { id: number | string }).id) })
+      const parameters = [e.collectionId, e.action, JSON.stringify(e.record), now]
+      const { rows } = await trx.executeQuery<{ id: number | string }>({
+        ...this.#insert,
+        parameters: pg ? [...parameters, EVENT_CHANNEL] : parameters,
+      })
+      out.push({ ...e, id: Number(rows[0]!.id) })
     }
-    await this.#database.publish(EVENT_CHANNEL, String(out[out.length - 1]!.id), trx)
+    if (!pg) await this.#database.publish(EVENT_CHANNEL, String(out[out.length - 1]!.id), trx)
     return out
   }
 
@@ -153,12 +160,12 @@ export class EventLog {
    * that were running when it was seen and have written to the log must end (at most
    * SETTLE_TIMEOUT_MS), then the ids up to the first one seen are read again. SQLite has one writer: its ids are settled as soon as they are visible.
    */
-  async readSettled(afterId: number, limit: number): Promise<LoggedEvent[]> {
-    if (this.#database.dialect.name !== 'postgres') return this.read(afterId, limit)
+  async readSettled(afterId: number, limit: number, records = true): Promise<LoggedEvent[]> {
+    if (this.#database.dialect.name !== 'postgres') return this.read(afterId, limit, undefined, records)
     const db = this.#database.db
     // the rows and the snapshot they were read with, in one statement
     const { rows } = await sql<EventRow & { snap: string }>`
-      SELECT s.snap, e.id, e."collectionRef", e.action, e.record
+      SELECT s.snap, e.id, e."collectionRef", e.action, ${records ? sql`e.record` : sql`NULL AS record`}
       FROM (SELECT pg_current_snapshot()::text AS snap) s
       LEFT JOIN LATERAL (
         SELECT * FROM ${sql.table(EVENT_LOG_TABLE)} WHERE id > ${afterId} ORDER BY id LIMIT ${limit}
@@ -200,17 +207,18 @@ export class EventLog {
       }
       await new Promise((resolve) => setTimeout(resolve, pause))
     }
-    return this.read(afterId, limit, first)
+    return this.read(afterId, limit, first, records)
   }
 
   /**
    * The events after `afterId` (and up to `upTo`), oldest first, at most `limit` (for the dispatcher,
-   * resume and other instances).
+   * resume and other instances). Without `records`, the images are left out (`{}`): a dispatcher
+   * with no client only needs to know how far the log goes.
    */
-  async read(afterId: number, limit: number, upTo?: number): Promise<LoggedEvent[]> {
+  async read(afterId: number, limit: number, upTo?: number, records = true): Promise<LoggedEvent[]> {
     let q = this.#database.db
       .selectFrom(EVENT_LOG_TABLE)
-      .select(['id', 'collectionRef', 'action', 'record'])
+      .select(records ? ['id', 'collectionRef', 'action', 'record'] : ['id', 'collectionRef', 'action'])
       .where('id', '>', afterId)
     if (upTo !== undefined) q = q.where('id', '<=', upTo)
     const rows = await q.orderBy('id').limit(limit).execute()
@@ -279,7 +287,7 @@ interface EventRow {
   id: number | string
   collectionRef: string
   action: EventAction
-  record: string
+  record?: string | null
 }
 
 function toEvent(row: EventRow): LoggedEvent {
@@ -287,6 +295,6 @@ function toEvent(row: EventRow): LoggedEvent {
     id: Number(row.id),
     collectionId: row.collectionRef,
     action: row.action,
-    record: JSON.parse(row.record) as Record<string, unknown>,
+    record: typeof row.record === 'string' ? (JSON.parse(row.record) as Record<string, unknown>) : {},
   }
 }

@@ -381,9 +381,14 @@ export class RealtimeService {
       this.#wanted = false
       try {
         for (;;) {
-          const events = await this.log.readSettled(this.#cursor, READ_BATCH)
+          // no client: nobody to deliver to, only the position to keep (no images read)
+          const idle = this.#clients.size === 0
+          const events = await this.log.readSettled(this.#cursor, READ_BATCH, !idle)
           if (events.length > 0 && events[0]!.id > this.#cursor + 1) await this.#checkLost(events[0]!.id)
-          for (const e of events) await this.#dispatch(e)
+          for (const e of events) {
+            if (idle) this.#selected = this.#cursor = e.id
+            else await this.#dispatch(e)
+          }
           if (events.length === 0) break
         }
       } catch (err) {
