@@ -1,7 +1,7 @@
 import websocket from '@fastify/websocket'
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { WebSocket } from 'ws'
-import { bearerToken, peekClaims, type AuthService } from '../../auth/index.js'
+import type { AuthService } from '../../auth/index.js'
 import {
   badRequest,
   fieldError,
@@ -12,7 +12,6 @@ import {
 } from '../../lib/index.js'
 import {
   MAX_SUBSCRIPTIONS_PER_CLIENT,
-  parseSubscription,
   readSubscriptionRequest,
   type Auth,
   type RealtimeClient,
@@ -22,8 +21,7 @@ import {
 import type { GalleyDialect } from '../../db/index.js'
 import { clientKey } from '../client-ip.js'
 import { toGalleyError } from '../errors.js'
-import { parseFields } from '../fields-picker.js'
-import { pickRecord, SSE_MAX_BUFFERED_BYTES } from './realtime.js'
+import { checkFieldsOptions, pickRecord, SSE_MAX_BUFFERED_BYTES, tokenExpiry } from './realtime.js'
 
 export const WS_PATH = '/api/realtime/ws'
 /**
@@ -126,12 +124,6 @@ function frameOf(m: RealtimeMessage): Buffer {
     frames.set(key, bytes)
   }
   return bytes
-}
-
-/** When the token expires (ms since the epoch): the core ends the connection then. */
-function expiryOf(token: string | undefined): number | undefined {
-  const exp = peekClaims(bearerToken(token) ?? '')?.exp
-  return typeof exp === 'number' ? exp * 1000 : undefined
 }
 
 type Incoming = Record<string, unknown> & { requestId?: unknown }
@@ -331,10 +323,7 @@ class WsSession {
       clientId: this.#client.id,
       subscriptions: topics ?? [],
     })
-    list.forEach((t, i) => {
-      const fields = parseSubscription(t, i).query.fields
-      if (fields) parseFields(fields)
-    })
+    checkFieldsOptions(list)
     return list
   }
 
@@ -369,7 +358,7 @@ class WsSession {
       const actor = await this.#auth.resolveActor(token)
       if (!actor) throw unauthorized()
       auth = { collection: actor.collection, record: actor.record }
-      expires = expiryOf(token)
+      expires = tokenExpiry(token)
     }
     // a guest keeps no expiry; the same record signing in again takes its new token's
     this.#set(this.#topics, auth, auth ? expires : undefined)
@@ -459,7 +448,7 @@ export function realtimeWsRoutes(
           )
           // whatever happens to the upgrade, the place is given back with the socket
           req.raw.socket.once('close', () => realtime.disconnect(client))
-          const expires = req.actor ? expiryOf(header) : undefined
+          const expires = req.actor ? tokenExpiry(header) : undefined
           if (req.actor)
             realtime.setSubscriptions(
               client.id,

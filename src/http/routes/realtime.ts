@@ -129,6 +129,23 @@ export function pickRecord(sub: Subscription, record: unknown): unknown {
   return tree ? pickFields(record, tree) : record
 }
 
+/** An invalid `fields` option of any topic is the request's 400, not a failure at every delivery. */
+export function checkFieldsOptions(topics: readonly string[]): void {
+  topics.forEach((t, i) => {
+    const fields = parseSubscription(t, i).query.fields
+    if (fields) parseFields(fields)
+  })
+}
+
+/**
+ * When the (already verified) token of an `Authorization` value expires, in ms since the epoch:
+ * the core ends the connection then.
+ */
+export function tokenExpiry(authorization: string | undefined): number | undefined {
+  const exp = peekClaims(bearerToken(authorization) ?? '')?.exp
+  return typeof exp === 'number' ? exp * 1000 : undefined
+}
+
 /** Realtime over Server-Sent Events in PocketBase's protocol (§9): connect, then set subscriptions. */
 export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = {}) {
   return async (app: FastifyInstance): Promise<void> => {
@@ -199,20 +216,14 @@ export function realtimeRoutes(realtime: RealtimeService, timings: SseTimings = 
 
     app.post('/api/realtime', async (req: FastifyRequest, reply: FastifyReply) => {
       const { clientId, topics } = readSubscriptionRequest(req.body)
-      // an invalid `fields` option is the request's 400, not a failure at every delivery
-      topics.forEach((t, i) => {
-        const fields = parseSubscription(t, i).query.fields
-        if (fields) parseFields(fields)
-      })
+      checkFieldsOptions(topics)
       const auth = req.actor ? { collection: req.actor.collection, record: req.actor.record } : undefined
-      // the connection ends when the token that set its auth expires
-      const exp = auth ? peekClaims(bearerToken(req.headers.authorization) ?? '')?.exp : undefined
       realtime.setSubscriptions(
         clientId,
         req.clientIp,
         auth,
         topics,
-        typeof exp === 'number' ? exp * 1000 : undefined,
+        auth ? tokenExpiry(req.headers.authorization) : undefined,
       )
       return reply.status(204).send()
     })
