@@ -1,5 +1,12 @@
 import { sql, type CompiledQuery, type SqlBool } from 'kysely'
-import { paginate, type Database, type Executor, type ListParams, type ListResult } from '../db/index.js'
+import {
+  CompiledWrites,
+  paginate,
+  type Database,
+  type Executor,
+  type ListParams,
+  type ListResult,
+} from '../db/index.js'
 import {
   GalleyError,
   badRequest,
@@ -77,6 +84,7 @@ export class RecordService {
   readonly #database: Database
   readonly #collections: CollectionService
   readonly #passwords: PasswordHasher
+  readonly #writes = new CompiledWrites()
   readonly #logger: Logger
   readonly #byIdQueries = new WeakMap<Collection, CompiledQuery>()
   #files: (() => FileStore) | undefined
@@ -249,6 +257,7 @@ export class RecordService {
       collections: this.#collections,
       passwords: this.#passwords,
       env: this.#env(request),
+      writes: this.#writes,
     }
   }
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely'
-import type { Database, Executor, GalleyDialect } from '../db/index.js'
+import type { CompiledWrites, Database, Executor, GalleyDialect } from '../db/index.js'
 import { FilterError } from '../filter/index.js'
 import {
   GalleyError,
@@ -58,6 +58,8 @@ export interface WriteDeps {
   readonly collections: CollectionService
   readonly passwords: PasswordHasher
   readonly env: RuleEnv
+  /** The record inserts and updates, compiled once per collection and shape. */
+  readonly writes: CompiledWrites
   /** Where record files live; without it uploads are refused. */
   readonly files?: FileStore | undefined
   readonly fileChanges?: FileChanges | undefined
@@ -241,14 +243,9 @@ export async function saveRecord(
   const columns = c.fields.map((f) => f.name)
   let saved: RecordRow | undefined
   try {
-    if (isNew) saved = await trx.insertInto(c.name).values(row).returning(columns).executeTakeFirst()
+    if (isNew) saved = await deps.writes.insert(c, trx, c.name, row, columns)
     else if (Object.keys(row).length > 0)
-      saved = await trx
-        .updateTable(c.name)
-        .set(row)
-        .where('id', '=', String(stored.id))
-        .returning(columns)
-        .executeTakeFirst()
+      saved = await deps.writes.update(c, trx, c.name, row, String(stored.id), columns)
   } catch (err) {
     const kind = d.classifyError(err)
     if (kind.kind === 'unique') {
