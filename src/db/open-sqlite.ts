@@ -6,6 +6,7 @@ import { Kysely, SqliteDialect } from 'kysely'
 import { transactionRunner, type Database, type DatabaseOptions, type Durability } from './database.js'
 import { sqliteSelectDescriber } from './describe-sqlite.js'
 import { sqliteDialect } from './dialects/sqlite.js'
+import { FALLBACK_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.js'
 import { withStatementCache } from './statement-cache.js'
 
 function openSqliteFile(path: string, durability: Durability): BetterSqlite3.Database {
@@ -24,6 +25,12 @@ export async function openSqlite(options: DatabaseOptions): Promise<Database> {
   const durability = options.durability ?? 'normal'
   const main = openSqliteFile(join(options.dir, 'data.db'), durability)
   const auxConn = openSqliteFile(join(options.dir, 'auxiliary.db'), durability)
+  // checkpoints run beside the writer (sqlite-checkpointer.ts); the connections' own are the fallback
+  for (const conn of [main, auxConn]) conn.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
+  const checkpointer = new SqliteCheckpointer(
+    [join(options.dir, 'data.db'), join(options.dir, 'auxiliary.db')],
+    (message) => options.logger.warn({ message }, 'sqlite checkpoint failed'),
+  )
   // One connection per file: Kysely serializes its use, which makes it the single writer.
   const db = new Kysely<Record<string, never>>({
     dialect: new SqliteDialect({ database: withStatementCache(main) }),
@@ -48,6 +55,7 @@ export async function openSqlite(options: DatabaseOptions): Promise<Database> {
     },
     describeSelect: sqliteSelectDescriber(main),
     async close() {
+      await checkpointer.close()
       await aux.destroy()
       await db.destroy()
     },
