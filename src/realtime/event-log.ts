@@ -148,7 +148,8 @@ export class EventLog {
       })
       out.push({ ...e, id: Number(rows[0]!.id) })
     }
-    if (!pg) await this.#database.publish(EVENT_CHANNEL, String(out[out.length - 1]!.id), trx)
+    // SQLite: the write's owner announces it after the commit (RecordService.announce), which wakes
+    // this process's dispatcher; nobody else listens (the CLI's writes reach it by the poll)
     return out
   }
 

@@ -120,8 +120,19 @@ export class RealtimeService {
   readonly #perIp = new Map<string, number>()
   /** clientId -> the event id it started after (SSE's `Last-Event-ID` is the client id until an event). */
   readonly #resumable = new Map<string, number>()
-  /** Changes already logged inside their transaction (PostgreSQL). */
-  readonly #logged = new WeakSet<RecordChange>()
+  /** Changes logged inside their transaction, with their event ids. */
+  readonly #logged = new WeakMap<RecordChange, number>()
+  /** The newest event id whose write this instance saw commit (records' `announce`). */
+  #announced = 0
+  /**
+   * SQLite: this process is the only one writing the log but for the CLI, and its ids are settled
+   * once committed, so with no client the dispatcher follows `#announced` and reads nothing (the
+   * poll still reads, for the CLI's writes). PostgreSQL ids can commit out of order across
+   * transactions: the dispatcher always reads settled ids there.
+   */
+  readonly #followsAnnounced: boolean
+  /** The next drain reads the log even with no client (the poll's turn). */
+  #pollDue = false
   #records: RecordService | undefined
   #appending: Promise<void> = Promise.resolve()
   #pending = 0
@@ -143,6 +154,7 @@ export class RealtimeService {
     this.#maxPerIp = options.maxConnectionsPerIp ?? MAX_CONNECTIONS_PER_IP
     this.#pollMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.log = new EventLog(options.database, options.logger, options.log)
+    this.#followsAnnounced = options.database.dialect.name === 'sqlite'
   }
 
   /** The records service whose read path serializes deliveries (it is built after this service). */
@@ -160,7 +172,10 @@ export class RealtimeService {
       this.#database.subscribe(MESSAGE_CHANNEL, (payload) => this.#received(payload)),
     )
     // a lost notification, a failed read, or events another process logged (SQLite: the CLI)
-    this.#poll = setInterval(() => this.#wake(), this.#pollMs)
+    this.#poll = setInterval(() => {
+      this.#pollDue = true
+      this.#wake()
+    }, this.#pollMs)
     this.#poll.unref()
   }
 
@@ -183,16 +198,29 @@ export class RealtimeService {
    * instances.
    */
   readonly committing: CommittingListener = async (trx, changes) => {
-    await this.log.appendIn(
+    const logged = await this.log.appendIn(
       trx,
       changes.map((ch) => this.#event(ch)),
     )
-    for (const ch of changes) this.#logged.add(ch)
+    changes.forEach((ch, i) => this.#logged.set(ch, logged[i]!.id))
   }
 
-  /** The records service's commit listener: logs the changes not logged yet, in commit order. */
+  /**
+   * The records service's commit listener: wakes the dispatcher for the changes logged in their
+   * transaction (on SQLite this is how it learns of them), and logs the others, in commit order.
+   */
   readonly committed = (all: readonly RecordChange[]): void => {
-    const changes = all.filter((ch) => !this.#logged.has(ch))
+    const changes: RecordChange[] = []
+    let newest = 0
+    for (const ch of all) {
+      const id = this.#logged.get(ch)
+      if (id === undefined) changes.push(ch)
+      else newest = Math.max(newest, id)
+    }
+    if (newest > this.#announced) {
+      this.#announced = newest
+      this.#wake()
+    }
     if (changes.length === 0) return
     if (this.#pending + changes.length > MAX_PENDING_CHANGES) {
       this.#logger.error({ dropped: changes.length }, 'realtime: too many pending events, dropping')
@@ -379,10 +407,16 @@ export class RealtimeService {
   async #drain(): Promise<void> {
     while (this.#wanted && !this.#stopped) {
       this.#wanted = false
+      const poll = this.#pollDue
+      this.#pollDue = false
       try {
         for (;;) {
           // no client: nobody to deliver to, only the position to keep (no images read)
           const idle = this.#clients.size === 0
+          if (idle && !poll && this.#followsAnnounced) {
+            if (this.#announced > this.#cursor) this.#selected = this.#cursor = this.#announced
+            break
+          }
           const events = await this.log.readSettled(this.#cursor, READ_BATCH, !idle)
           if (events.length > 0 && events[0]!.id > this.#cursor + 1) await this.#checkLost(events[0]!.id)
           for (const e of events) {
