@@ -199,4 +199,235 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
     await expect.poll(() => page.locator('.topbar').textContent()).toContain(EMAIL)
     expect(b.consoleErrors).toEqual([])
   })
+
+  /** The JSON body of the next `PATCH /api/settings` the page sends while `act` runs. */
+  async function patchSent(act: () => Promise<void>): Promise<unknown> {
+    const request = page.waitForRequest((r) => r.method() === 'PATCH' && r.url().endsWith('/api/settings'))
+    await act()
+    return (await request).postDataJSON()
+  }
+  const save = () => page.getByRole('button', { name: 'Save settings' }).click()
+  const settingsForm = () => page.locator('main form').first()
+  const byId = (id: string) => page.locator(`#${id}`)
+
+  it('opens the settings from the top bar and saves only the changed app name', async () => {
+    await page.getByRole('banner').getByRole('link', { name: 'Settings' }).click()
+    await page.waitForURL(/#\/settings$/)
+    await expect.poll(() => page.getByLabel('Application name').inputValue()).toBe('Galley')
+    expect(await page.getByRole('link', { name: 'Settings' }).getAttribute('aria-current')).toBe('page')
+    await accessible('the settings screen')
+
+    await page.getByLabel('Application name').fill('Acme Galley')
+    const body = await patchSent(save)
+    expect(body).toEqual({ meta: { appName: 'Acme Galley' } })
+    await status(settingsForm(), 'Settings saved.')
+    expect((await api.settings.getAll()).meta.appName).toBe('Acme Galley')
+    await expect.poll(() => page.locator('.topbar').textContent()).toContain('Acme Galley')
+    await page.reload()
+    await expect.poll(() => page.getByLabel('Application name').inputValue()).toBe('Acme Galley')
+    await expect.poll(() => page.title()).toBe('Acme Galley · Galley dashboard')
+  })
+
+  it('shows the server’s errors by their inputs, then saves the fixed values', async () => {
+    await page.getByLabel('Application URL').fill('not a url')
+    await page.getByLabel('Max requests per batch').fill('-1')
+    await save()
+    await expect.poll(() => byId('settings-meta-appURL-error').textContent()).toBe('Must be a valid URL.')
+    expect(await byId('settings-batch-maxRequests-error').textContent()).toBe('Must be between 1 and 10000.')
+    expect(await page.getByLabel('Application URL').getAttribute('aria-invalid')).toBe('true')
+    await accessible('the settings screen with errors')
+    const before = await api.settings.getAll()
+    expect(before.meta.appURL).not.toBe('not a url')
+    expect(before.batch.maxRequests).toBe(50)
+
+    await page.getByLabel('Application URL').fill('https://acme.example.com')
+    await page.getByLabel('Max requests per batch').fill('25')
+    await page.getByLabel('Enable batch requests').check()
+    expect(await patchSent(save)).toEqual({
+      meta: { appURL: 'https://acme.example.com' },
+      batch: { enabled: true, maxRequests: 25 },
+    })
+    await status(settingsForm(), 'Settings saved.')
+    expect(await byId('settings-meta-appURL-error').isHidden()).toBe(true)
+    const after = await api.settings.getAll()
+    expect(after.meta.appURL).toBe('https://acme.example.com')
+    expect(after.batch).toMatchObject({ enabled: true, maxRequests: 25 })
+  })
+
+  it('adds, edits and removes rate limit rules', async () => {
+    const rules = (await api.settings.getAll()).rateLimits.rules as { label: string }[]
+    expect(rules.map((r) => r.label)).toEqual(['*:auth', '*:create', '/api/batch', '/api/'])
+    await page.getByRole('button', { name: 'Add rule' }).click()
+    const n = rules.length
+    // focus moves to the new rule's label
+    await expect
+      .poll(() => page.evaluate('document.activeElement.id'))
+      .toBe(`settings-rateLimits-rules-${n}-label`)
+    await page.keyboard.type('bad label!')
+    await save()
+    await expect
+      .poll(() => byId(`settings-rateLimits-rules-${n}-label-error`).textContent())
+      .toBe('Invalid rate limit label.')
+    await byId(`settings-rateLimits-rules-${n}-label`).fill('members:create')
+    await byId(`settings-rateLimits-rules-${n}-maxRequests`).fill('5')
+    await byId(`settings-rateLimits-rules-${n}-duration`).fill('60')
+    await byId(`settings-rateLimits-rules-${n}-audience`).selectOption('@guest')
+    await page.getByRole('button', { name: 'Remove rule 3 (/api/batch)' }).click()
+    await page.getByLabel('Enable rate limits').check()
+    await save()
+    await status(settingsForm(), 'Settings saved.')
+    const saved = (await api.settings.getAll()).rateLimits
+    expect(saved.enabled).toBe(true)
+    expect(saved.rules).toEqual([
+      { label: '*:auth', audience: '', duration: 3, maxRequests: 2 },
+      { label: '*:create', audience: '', duration: 5, maxRequests: 20 },
+      { label: '/api/', audience: '', duration: 10, maxRequests: 300 },
+      { label: 'members:create', audience: '@guest', duration: 60, maxRequests: 5 },
+    ])
+    // the limiter is on: the rule now holds guests to 5 sign-ups a minute
+    const guest = new PocketBase(server.url)
+    const codes: number[] = []
+    for (let i = 0; i < 6; i++)
+      codes.push(
+        await guest
+          .collection('members')
+          .create({ email: `g${i}@example.com`, password: OLD_PASSWORD, passwordConfirm: OLD_PASSWORD })
+          .then(
+            () => 200,
+            (err: { status: number }) => err.status,
+          ),
+      )
+    expect(codes.at(-1)).toBe(429)
+  })
+
+  it('sends a test email through the SMTP settings to a real SMTP server', async () => {
+    await page.getByLabel('Send through an SMTP server').check()
+    await page.getByLabel('SMTP host').fill('127.0.0.1')
+    await page.getByLabel('SMTP port').fill(String(sink.port))
+    await page.getByLabel('Sender address').fill('noreply@acme.example.com')
+    // the test uses the saved settings: not before they are saved
+    expect(await page.getByRole('button', { name: 'Send test email' }).isDisabled()).toBe(true)
+    await save()
+    await status(settingsForm(), 'Settings saved.')
+    const smtp = (await api.settings.getAll()).smtp
+    expect(smtp).toMatchObject({ enabled: true, host: '127.0.0.1', port: sink.port })
+    expect(smtp).not.toHaveProperty('password')
+
+    await page.getByRole('button', { name: 'Send test email' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.getByLabel('To').fill('not an address')
+    await dialog.getByRole('button', { name: 'Send' }).click()
+    await expect.poll(() => dialog.locator('#test-email-to-error').textContent()).toMatch(/email/i)
+    await accessible('the test email dialog with an error')
+    await dialog.getByLabel('To').fill('probe@example.com')
+    await dialog.getByLabel('Password reset').check()
+    await dialog.getByLabel(/^Auth collection/).selectOption('members')
+    await dialog.getByRole('button', { name: 'Send' }).click()
+    await status(dialog, 'Sent to probe@example.com.')
+    const mail = await sink.waitFor('probe@example.com')
+    expect(mail.from).toContain('noreply@acme.example.com')
+    expect(mail.subject).toMatch(/reset/i)
+    expect(mail.html + mail.text).toContain('https://acme.example.com')
+    await dialog.getByRole('button', { name: 'Close' }).click()
+    await expect.poll(() => dialog.count()).toBe(0)
+  })
+
+  it('tests the S3 connection and shows the failure in words; the empty secret keeps the stored one', async () => {
+    await page.getByLabel('Store files in S3').check()
+    await page.getByLabel('Bucket').fill('uploads')
+    await page.getByLabel('Region').fill('us-east-1')
+    await page.getByLabel('Endpoint').fill('http://127.0.0.1:9')
+    await page.getByLabel('Access key').fill('access-1')
+    await page.getByLabel('Secret').fill('secret-1')
+    await page.getByLabel('Force path-style addressing').check()
+    expect(await page.getByRole('button', { name: 'Test connection' }).isDisabled()).toBe(true)
+    await save()
+    await status(settingsForm(), 'Settings saved.')
+    const s3 = (await api.settings.getAll()).s3
+    expect(s3).toMatchObject({
+      enabled: true,
+      bucket: 'uploads',
+      endpoint: 'http://127.0.0.1:9',
+      forcePathStyle: true,
+    })
+    expect(s3).not.toHaveProperty('secret')
+    expect(await page.getByLabel('Secret').inputValue()).toBe('')
+
+    // a change elsewhere leaves the secret out of the PATCH, and the server keeps it (else: "Cannot be blank")
+    await page.getByLabel('Region').fill('eu-west-1')
+    expect(await patchSent(save)).toEqual({ s3: { region: 'eu-west-1' } })
+    await status(settingsForm(), 'Settings saved.')
+
+    await page.getByRole('button', { name: 'Test connection' }).click()
+    const failure = page.locator('.error.block').filter({ hasText: 'Failed to test the S3 filesystem.' })
+    await expect.poll(() => failure.count(), { timeout: 30_000 }).toBe(1)
+    const answer = await api.settings.testS3('storage').catch((err: Error) => err.message)
+    expect(await failure.textContent()).toContain(answer.split('\n')[0])
+    await accessible('the settings screen with an S3 error')
+
+    await page.getByLabel('Store files in S3').uncheck()
+    await save()
+    await status(settingsForm(), 'Settings saved.')
+    expect((await api.settings.getAll()).s3.enabled).toBe(false)
+  })
+
+  it('sets an auth collection’s token lifetimes and OAuth2 provider, errors by their inputs', async () => {
+    await page
+      .getByText('members', { exact: true })
+      .filter({ has: page.locator('xpath=self::summary') })
+      .click()
+    const form = page.getByRole('form', { name: 'Tokens and OAuth2 of members' })
+    await form.getByLabel('Auth token').fill('7200')
+    await form.getByLabel('File access token').fill('1')
+    await form.getByRole('button', { name: 'Add provider' }).click()
+    await form.getByLabel('Name', { exact: true }).fill('nope')
+    await form.getByLabel('Allow sign-in with OAuth2').check()
+    await form.getByRole('button', { name: 'Save members' }).click()
+    await expect.poll(() => byId('auth-members-fileToken-duration-error').textContent()).toMatch(/between/)
+    expect(await byId('auth-members-oauth2-providers-0-name-error').textContent()).toMatch(/nope/)
+    expect(await byId('auth-members-oauth2-providers-0-clientId-error').textContent()).toBe(
+      'Cannot be blank.',
+    )
+    await accessible('the auth collection settings with errors')
+
+    await form.getByLabel('File access token').fill('120')
+    await form.getByLabel('Name', { exact: true }).fill('github')
+    await form.getByLabel('Client id').fill('client-1')
+    await form.getByLabel('Client secret').fill('client-secret-1')
+    await form.getByRole('button', { name: 'Save members' }).click()
+    await status(form, 'Saved members.')
+    const members = await api.collections.getOne('members')
+    expect(members.authToken).toEqual({ duration: 7200 })
+    expect(members.fileToken).toEqual({ duration: 120 })
+    expect(members.oauth2.enabled).toBe(true)
+    expect(members.oauth2.providers).toEqual([
+      expect.objectContaining({ name: 'github', clientId: 'client-1' }),
+    ])
+    const methods = await new PocketBase(server.url).collection('members').listAuthMethods()
+    expect(methods.oauth2.providers.map((p) => p.name)).toEqual(['github'])
+    // a user's sign-in now lasts two hours
+    const auth = await new PocketBase(server.url)
+      .collection('members')
+      .authWithPassword('renamed@example.com', NEW_PASSWORD)
+    const exp = (
+      JSON.parse(Buffer.from(auth.token.split('.')[1]!, 'base64url').toString()) as { exp: number }
+    ).exp
+    expect(exp - Math.floor(Date.now() / 1000)).toBeGreaterThan(7100)
+    expect(exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(7200)
+  })
+
+  it('is readable on a phone and in dark mode, with no console errors', async () => {
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${server.url}/_/#/settings`)
+    await page.reload()
+    await expect.poll(() => page.getByLabel('Application name').inputValue()).toBe('Acme Galley')
+    const overflow = await page.evaluate('document.scrollingElement.scrollWidth - window.innerWidth')
+    expect(overflow).toBeLessThanOrEqual(0)
+    await accessible('the settings screen at 390 px')
+    await page.emulateMedia({ colorScheme: 'dark' })
+    await accessible('the settings screen, dark')
+    await page.emulateMedia({ colorScheme: 'light' })
+    await page.setViewportSize({ width: 1280, height: 800 })
+    expect(b.consoleErrors).toEqual([])
+  })
 })

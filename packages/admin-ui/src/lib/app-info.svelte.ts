@@ -5,7 +5,7 @@ export const appInfo = $state({ name: '' })
 
 export function setAppName(name: string): void {
   appInfo.name = name
-  document.title = name ? `${name} · Galley` : 'Galley'
+  document.title = name ? `${name} · Galley dashboard` : 'Galley dashboard'
 }
 
 /** Reads `meta.appName`; a failure leaves the name empty (the settings screen shows its own errors). */

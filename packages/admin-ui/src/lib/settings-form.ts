@@ -34,7 +34,8 @@ const SECRETS: readonly (readonly [string, string])[] = [
 
 /** A form draft of the settings: a copy with the write-only secrets present and empty. */
 export function draftOf(settings: Record<string, unknown>): Record<string, Record<string, unknown>> {
-  const draft = structuredClone(settings) as Record<string, Record<string, unknown>>
+  // (JSON, not structuredClone: `settings` may be a reactive proxy, which cannot be cloned)
+  const draft = JSON.parse(JSON.stringify(settings)) as Record<string, Record<string, unknown>>
   for (const [section, key] of SECRETS) if (isObject(draft[section])) draft[section][key] = ''
   return draft
 }
