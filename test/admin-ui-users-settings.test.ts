@@ -156,6 +156,15 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
     await panel.getByLabel(/^Impersonate/).fill('-5')
     await panel.getByRole('button', { name: 'Get a token' }).click()
     await expect.poll(() => panel.locator('#user-impersonate-error').textContent()).toMatch(/\w/)
+    const refused = await api
+      .collection('members')
+      .impersonate(memberId, -5)
+      .then(
+        () => 'accepted',
+        (err: { response: { message: string; data: { duration?: { message: string } } } }) =>
+          err.response.data.duration?.message ?? err.response.message,
+      )
+    expect((await panel.locator('#user-impersonate-error').textContent())!.trim()).toBe(refused)
     expect(await panel.getByLabel(/^Token for/).count()).toBe(0)
 
     await panel.getByLabel(/^Impersonate/).fill('600')
@@ -431,6 +440,17 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
     await accessible('the settings screen at 390 px')
     await page.emulateMedia({ colorScheme: 'dark' })
     await accessible('the settings screen, dark')
+    await page.goto(`${server.url}/_/#/collections/members`)
+    await page.getByRole('button', { name: `Edit record ${memberId}` }).click()
+    await expect
+      .poll(() => page.getByRole('dialog').getByRole('heading', { name: 'Account' }).count())
+      .toBe(1)
+    const panelOverflow = await page.evaluate(
+      'document.querySelector("dialog").scrollWidth - document.querySelector("dialog").clientWidth',
+    )
+    expect(panelOverflow).toBeLessThanOrEqual(0)
+    await accessible('the user panel at 390 px, dark')
+    await page.keyboard.press('Escape')
     await page.emulateMedia({ colorScheme: 'light' })
     await page.setViewportSize({ width: 1280, height: 800 })
     expect(b.consoleErrors).toEqual([])
