@@ -220,9 +220,14 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
   const byId = (id: string) => page.locator(`#${id}`)
 
   it('opens the settings from the top bar and saves only the changed app name', async () => {
-    await page.getByRole('banner').getByRole('link', { name: 'Settings' }).click()
+    // by keyboard: the top bar's link, then focus is in the content, and Tab reaches the first input
+    await page.getByRole('banner').getByRole('link', { name: 'Settings' }).focus()
+    await page.keyboard.press('Enter')
     await page.waitForURL(/#\/settings$/)
     await expect.poll(() => page.getByLabel('Application name').inputValue()).toBe('Galley')
+    await expect.poll(() => page.evaluate('document.activeElement.id')).toBe('main')
+    await page.keyboard.press('Tab')
+    expect(await page.evaluate('document.activeElement.id')).toBe('settings-meta-appName')
     expect(await page.getByRole('link', { name: 'Settings' }).getAttribute('aria-current')).toBe('page')
     await accessible('the settings screen')
 
