@@ -79,7 +79,7 @@ export async function createGalley(config: GalleyConfig, logger?: Logger): Promi
       log,
       realtime.committed,
     )
-    records.useCommittingListener(realtime.committing)
+    records.useCommittingListener(realtime.committing, realtime.inline)
     await realtime.start(records)
     // Record files live under <dir>/storage whichever database holds the records (§10.1), or in
     // the S3 bucket of settings.s3 when it is enabled: chosen again for each operation, so a

@@ -18,11 +18,22 @@ type Row = Record<string, unknown>
 export class CompiledWrites {
   readonly #shapes = new WeakMap<object, Map<string, CompiledQuery>>()
 
-  /** `INSERT INTO table (columns of row) VALUES (…) RETURNING returning`: the row written. */
-  async insert(owner: object, ex: Executor, table: string, row: Row, returning: readonly string[]) {
+  /**
+   * `INSERT INTO table (columns of row) VALUES (…) RETURNING returning`: the row written. `wrap`
+   * may turn the bound statement into another one returning that row (it keeps the statement's
+   * parameters and appends its own).
+   */
+  async insert(
+    owner: object,
+    ex: Executor,
+    table: string,
+    row: Row,
+    returning: readonly string[],
+    wrap?: (insert: CompiledQuery) => CompiledQuery,
+  ) {
     const columns = definedColumns(row)
     const values = columns.map((k) => row[k])
-    return this.#run(owner, ex, `i\0${table}\0${columns.join('\0')}`, values, () =>
+    return this.#run(owner, ex, `i\0${table}\0${columns.join('\0')}`, values, wrap, () =>
       ex
         .insertInto(table)
         .values(Object.fromEntries(columns.map((k) => [k, row[k]])))
@@ -42,7 +53,7 @@ export class CompiledWrites {
   ) {
     const columns = definedColumns(row)
     const values = [...columns.map((k) => row[k]), id]
-    return this.#run(owner, ex, `u\0${table}\0${columns.join('\0')}`, values, () =>
+    return this.#run(owner, ex, `u\0${table}\0${columns.join('\0')}`, values, undefined, () =>
       ex
         .updateTable(table)
         .set(Object.fromEntries(columns.map((k) => [k, row[k]])))
@@ -57,19 +68,23 @@ export class CompiledWrites {
     ex: Executor,
     key: string,
     values: readonly unknown[],
+    wrap: ((q: CompiledQuery) => CompiledQuery) | undefined,
     build: () => CompiledQuery,
   ): Promise<Row | undefined> {
     let shapes = this.#shapes.get(owner)
     const kept = shapes?.get(key)
-    if (kept) return (await ex.executeQuery<Row>({ ...kept, parameters: values })).rows[0]
-    const query = build()
-    const same =
-      query.parameters.length === values.length && query.parameters.every((p, i) => p === values[i])
-    if (same) {
-      if (!shapes) this.#shapes.set(owner, (shapes = new Map()))
-      if (shapes.size < MAX_WRITE_SHAPES) shapes.set(key, query)
+    let query: CompiledQuery
+    if (kept) query = { ...kept, parameters: values }
+    else {
+      query = build()
+      const same =
+        query.parameters.length === values.length && query.parameters.every((p, i) => p === values[i])
+      if (same) {
+        if (!shapes) this.#shapes.set(owner, (shapes = new Map()))
+        if (shapes.size < MAX_WRITE_SHAPES) shapes.set(key, query)
+      }
     }
-    return (await ex.executeQuery<Row>(query)).rows[0]
+    return (await ex.executeQuery<Row>(wrap ? wrap(query) : query)).rows[0]
   }
 }
 

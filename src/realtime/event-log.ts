@@ -1,6 +1,7 @@
 import { sql, type CompiledQuery } from 'kysely'
 import type { Database, Executor, Migration } from '../db/index.js'
 import type { Logger } from '../lib/index.js'
+import { COMMITTED_COLUMN } from '../records/index.js'
 
 /**
  * The event log: an internal table of the main database, so events are written in their record
@@ -109,10 +110,7 @@ export class EventLog {
     await this.#pruning
   }
 
-  /**
-   * Appends `events` in order in a transaction of their own and tells every instance
-   * (EVENT_CHANNEL, sent with the commit); returns them with their ids.
-   */
+  /** Appends `events` in order in a transaction of their own; returns them with their ids. */
   async append(events: readonly EventInput[], now = Date.now()): Promise<LoggedEvent[]> {
     if (events.length === 0) return []
     return this.#database.db.transaction().execute((trx) => this.appendIn(trx, events, now))
@@ -128,12 +126,11 @@ export class EventLog {
     const pg = this.#database.dialect.name === 'postgres'
     // one statement compiled once: building a Kysely query costs more than running this one. On
     // PostgreSQL it also takes the transaction's id before it draws the event id (a reader that sees
-    // a later id first then finds this transaction among those still running: `readSettled`) and
-    // notifies every instance at the commit, all in one round trip.
+    // a later id first then finds this transaction among those still running: `readSettled`).
     this.#insert ??= pg
       ? sql`INSERT INTO ${sql.table(EVENT_LOG_TABLE)} ("collectionRef", "action", "record", "created")
           SELECT ${''}, ${''}, ${''}, ${0} FROM (SELECT pg_current_xact_id()) AS xact
-          RETURNING "id", pg_notify(${EVENT_CHANNEL}, "id"::text)`.compile(this.#database.db)
+          RETURNING "id"`.compile(this.#database.db)
       : this.#database.db
           .insertInto(EVENT_LOG_TABLE)
           .values({ collectionRef: '', action: '', record: '', created: 0 })
@@ -141,16 +138,48 @@ export class EventLog {
           .compile()
     const out: LoggedEvent[] = []
     for (const e of events) {
-      const parameters = [e.collectionId, e.action, JSON.stringify(e.record), now]
       const { rows } = await trx.executeQuery<{ id: number | string }>({
         ...this.#insert,
-        parameters: pg ? [...parameters, EVENT_CHANNEL] : parameters,
+        parameters: [e.collectionId, e.action, JSON.stringify(e.record), now],
       })
       out.push({ ...e, id: Number(rows[0]!.id) })
     }
-    // SQLite: the write's owner announces it after the commit (RecordService.announce), which wakes
-    // this process's dispatcher; nobody else listens (the CLI's writes reach it by the poll)
+    // the write's owner announces it after the commit (RecordService.announce): the realtime
+    // service then wakes its dispatcher and tells the other instances (`notify`)
     return out
+  }
+
+  /**
+   * Tells every instance (EVENT_CHANNEL) that events up to `id` are committed. Sent after the
+   * commits and coalesced by the realtime service, not by each write: a NOTIFY in a transaction
+   * serializes its commit with every other notifying one, and each is a message for every listener.
+   */
+  async notify(id: number): Promise<void> {
+    await this.#database.publish(EVENT_CHANNEL, String(id))
+  }
+
+  /**
+   * PostgreSQL: `insert` (a bound `INSERT … RETURNING` of one record of `collectionId`) and the
+   * append of its create event as one statement. The record's image is the returned row's
+   * `to_jsonb` with `secrets` (a JSON object) merged over it; the statement returns the row plus
+   * COMMITTED_COLUMN, the event's id. As `appendIn`, it takes the transaction's id before drawing
+   * the event's (the record insert runs first: the event's SELECT reads its rows).
+   */
+  wrapInsert(insert: CompiledQuery, collectionId: string, secrets: string, now = Date.now()): CompiledQuery {
+    const n = insert.parameters.length
+    const p = (i: number) => `$${n + i}`
+    const events = this.#database.dialect.quoteIdentifier(EVENT_LOG_TABLE)
+    return {
+      ...insert,
+      sql:
+        `WITH "r" AS (${insert.sql}), "e" AS (` +
+        `INSERT INTO ${events} ("collectionRef", "action", "record", "created") ` +
+        `SELECT ${p(1)}, 'create', (to_jsonb("r") || ${p(2)}::jsonb)::text, ${p(3)} ` +
+        `FROM "r", (SELECT pg_current_xact_id()) AS "xact" ` +
+        `RETURNING "id") ` +
+        `SELECT "r".*, "e"."id" AS "${COMMITTED_COLUMN}" FROM "r", "e"`,
+      parameters: [...insert.parameters, collectionId, secrets, now],
+    }
   }
 
   /**

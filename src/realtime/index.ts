@@ -13,6 +13,8 @@ export {
 } from './event-log.js'
 export {
   CLIENT_ID_LENGTH,
+  IDLE_READ_INTERVAL_MS,
+  NOTIFY_COALESCE_MS,
   MAX_CONNECTIONS_PER_IP,
   MAX_PENDING_CHANGES,
   RealtimeService,

@@ -1,6 +1,12 @@
 import type { Database } from '../db/index.js'
 import { GalleyError, badRequest, forbidden, notFound, randomString, type Logger } from '../lib/index.js'
-import type { CommittingListener, RecordChange, RecordJSON, RecordService } from '../records/index.js'
+import type {
+  CommittingListener,
+  InlineCommitting,
+  RecordChange,
+  RecordJSON,
+  RecordService,
+} from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
 import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
 import {
@@ -27,6 +33,16 @@ export const READ_BATCH = 500
 export const MAX_RESUMABLE_CLIENTS = 10_000
 /** The dispatcher reads the log this often even without a notification (one lost between instances). */
 export const POLL_INTERVAL_MS = 2_000
+/**
+ * PostgreSQL, no client connected: the dispatcher reads the log at most this often (it only keeps
+ * its place then; a connecting client wakes it at once).
+ */
+export const IDLE_READ_INTERVAL_MS = 100
+/**
+ * PostgreSQL: an instance tells the others of its committed events at most this often (one NOTIFY
+ * for all the events committed meanwhile, sent after their commits).
+ */
+export const NOTIFY_COALESCE_MS = 10
 /** Resuming clients replaying the log at once; others wait their turn (still replaying). */
 export const MAX_CONCURRENT_REPLAYS = 8
 /** Custom-topic messages between instances travel in a NOTIFY payload: at most this many bytes. */
@@ -133,6 +149,12 @@ export class RealtimeService {
   readonly #followsAnnounced: boolean
   /** The next drain reads the log even with no client (the poll's turn). */
   #pollDue = false
+  /** PostgreSQL with no client: the pending wake (at most one read per IDLE_READ_INTERVAL_MS). */
+  #idleWake: ReturnType<typeof setTimeout> | undefined
+  #lastIdleRead = 0
+  /** PostgreSQL: the pending NOTIFY of `#announced` to the other instances. */
+  #notifyTimer: ReturnType<typeof setTimeout> | undefined
+  #notifying: Promise<void> = Promise.resolve()
   #records: RecordService | undefined
   #appending: Promise<void> = Promise.resolve()
   #pending = 0
@@ -155,6 +177,12 @@ export class RealtimeService {
     this.#pollMs = options.pollIntervalMs ?? POLL_INTERVAL_MS
     this.log = new EventLog(options.database, options.logger, options.log)
     this.#followsAnnounced = options.database.dialect.name === 'sqlite'
+    this.inline = this.#followsAnnounced
+      ? undefined
+      : {
+          wrapInsert: (c, insert) => this.log.wrapInsert(insert, c.id, this.#secrets(c)),
+          written: (change, id) => this.#logged.set(change, Number(id)),
+        }
   }
 
   /** The records service whose read path serializes deliveries (it is built after this service). */
@@ -182,10 +210,17 @@ export class RealtimeService {
   /** Waits for the changes already committed to be logged and delivered, then stops. */
   async stop(): Promise<void> {
     await this.#appending
+    if (this.#notifyTimer) {
+      clearTimeout(this.#notifyTimer)
+      this.#notifyTimer = undefined
+      this.#notifying = this.#notify()
+    }
+    await this.#notifying
     this.#wake()
     while (this.#draining) await this.#draining
     this.#stopped = true
     if (this.#poll) clearInterval(this.#poll)
+    if (this.#idleWake) clearTimeout(this.#idleWake)
     for (const off of this.#unsubscribe) off()
     for (const client of this.#clients.values()) if (client.expiry) clearTimeout(client.expiry)
     await this.log.stop()
@@ -206,6 +241,13 @@ export class RealtimeService {
   }
 
   /**
+   * PostgreSQL: a create that is one statement logs its event in that statement (a CTE), so it
+   * stays one round trip with no BEGIN and COMMIT. The image is the returned row's `to_jsonb`,
+   * secrets blanked; deliveries type it like every other image (`#image` is idempotent there).
+   */
+  readonly inline: InlineCommitting | undefined
+
+  /**
    * The records service's commit listener: wakes the dispatcher for the changes logged in their
    * transaction (on SQLite this is how it learns of them), and logs the others, in commit order.
    */
@@ -217,10 +259,7 @@ export class RealtimeService {
       if (id === undefined) changes.push(ch)
       else newest = Math.max(newest, id)
     }
-    if (newest > this.#announced) {
-      this.#announced = newest
-      this.#wake()
-    }
+    if (newest > this.#announced) this.#newest(newest)
     if (changes.length === 0) return
     if (this.#pending + changes.length > MAX_PENDING_CHANGES) {
       this.#logger.error({ dropped: changes.length }, 'realtime: too many pending events, dropping')
@@ -230,7 +269,8 @@ export class RealtimeService {
     const events = changes.map((ch) => this.#event(ch))
     this.#appending = this.#appending.then(async () => {
       try {
-        await this.log.append(events)
+        const logged = await this.log.append(events)
+        this.#newest(logged[logged.length - 1]!.id)
       } catch (err) {
         this.#logger.error({ err, lost: events.length }, 'realtime: events could not be logged')
       } finally {
@@ -238,6 +278,29 @@ export class RealtimeService {
       }
       this.#wake()
     })
+  }
+
+  /**
+   * Events up to `id` committed through this instance: its dispatcher reads them now; on
+   * PostgreSQL the other instances are told within NOTIFY_COALESCE_MS (a crash before that leaves
+   * them to their poll).
+   */
+  #newest(id: number): void {
+    this.#announced = Math.max(this.#announced, id)
+    this.#wake()
+    if (this.#followsAnnounced || this.#notifyTimer) return
+    this.#notifyTimer = setTimeout(() => {
+      this.#notifyTimer = undefined
+      this.#notifying = this.#notify()
+    }, NOTIFY_COALESCE_MS)
+  }
+
+  async #notify(): Promise<void> {
+    try {
+      await this.log.notify(this.#announced)
+    } catch (err) {
+      this.#logger.warn({ err }, 'realtime: could not notify the other instances (they poll)')
+    }
   }
 
   #event(ch: RecordChange) {
@@ -257,6 +320,14 @@ export class RealtimeService {
           ? ''
           : this.#database.dialect.decode(columnKind(f), row[f.name])
     return out
+  }
+
+  /** The image's blanked fields of `c` (`#image`), as one JSON object to merge over a row. */
+  #secrets(c: Collection): string {
+    const blank: Record<string, string> = {}
+    for (const f of c.fields)
+      if (f.type === 'password' || (c.type === 'auth' && f.name === 'tokenKey')) blank[f.name] = ''
+    return JSON.stringify(blank)
   }
 
   /** Registers a new connection; 429 past the connections allowed to its address. */
@@ -284,6 +355,12 @@ export class RealtimeService {
       expiry: undefined,
     }
     this.#clients.set(client.id, client)
+    if (this.#idleWake) {
+      // the dispatcher waited out an idle pause: from now on it has someone to deliver to
+      clearTimeout(this.#idleWake)
+      this.#idleWake = undefined
+      this.#wake()
+    }
     if (this.#resumable.size >= MAX_RESUMABLE_CLIENTS) {
       const oldest = this.#resumable.keys().next().value
       if (oldest !== undefined) this.#resumable.delete(oldest)
@@ -397,7 +474,18 @@ export class RealtimeService {
   /** Asks the dispatcher to read the log (new events, a notification, the poll). */
   #wake(): void {
     this.#wanted = true
-    if (this.#draining || this.#stopped) return
+    if (this.#draining || this.#stopped || this.#idleWake) return
+    if (!this.#followsAnnounced && this.#clients.size === 0) {
+      const wait = this.#lastIdleRead + IDLE_READ_INTERVAL_MS - Date.now()
+      if (wait > 0) {
+        this.#idleWake = setTimeout(() => {
+          this.#idleWake = undefined
+          this.#wake()
+        }, wait)
+        this.#idleWake.unref()
+        return
+      }
+    }
     this.#draining = this.#drain().finally(() => {
       this.#draining = undefined
       if (this.#wanted && !this.#stopped) this.#wake()
@@ -417,19 +505,23 @@ export class RealtimeService {
             if (this.#announced > this.#cursor) this.#selected = this.#cursor = this.#announced
             break
           }
+          if (idle) this.#lastIdleRead = Date.now()
           const events = await this.log.readSettled(this.#cursor, READ_BATCH, !idle)
           if (events.length > 0 && events[0]!.id > this.#cursor + 1) await this.#checkLost(events[0]!.id)
           for (const e of events) {
             if (idle) this.#selected = this.#cursor = e.id
             else await this.#dispatch(e)
           }
-          if (events.length === 0) break
+          // with no client, a read that was not full caught up as of then: enough to keep the place
+          if (events.length === 0 || (idle && events.length < READ_BATCH)) break
         }
       } catch (err) {
         // the database away: the next notification or poll tries again from the same cursor
         this.#logger.error({ err }, 'realtime: reading the event log failed')
         return
       }
+      // PostgreSQL with no client: the next read waits for its turn (#wake)
+      if (!this.#followsAnnounced && this.#clients.size === 0) return
     }
   }
 
@@ -532,9 +624,11 @@ export class RealtimeService {
     const records = this.#records
     if (groups.size === 0 || !records) return
     const list = [...groups.values()]
+    // PostgreSQL's inline creates log the row as to_jsonb gave it: typed here like every image
+    const image = this.#followsAnnounced ? e.record : this.#image(c, e.record)
     const seen = await records.readImage(
       c,
-      e.record,
+      image,
       list.map((g) => ({
         request: {
           auth: g.auth,

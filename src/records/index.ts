@@ -3,6 +3,8 @@ export {
   RecordService,
   type CommittedListener,
   type CommittingListener,
+  type InlineCommitting,
+  COMMITTED_COLUMN,
   type RecordChange,
   type RecordOptions,
 } from './record-service.js'

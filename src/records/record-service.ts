@@ -76,6 +76,21 @@ export type CommittedListener = (changes: readonly RecordChange[]) => void
  */
 export type CommittingListener = (executor: Executor, changes: readonly RecordChange[]) => Promise<void>
 
+/** The column an inline create's statement adds to the row it returns (InlineCommitting). */
+export const COMMITTED_COLUMN = '__committed'
+
+/**
+ * What the committing listener would write for a create, written by the create's own statement
+ * instead (PostgreSQL: a data-modifying CTE), so a create that is one statement stays one, with no
+ * BEGIN and COMMIT around it. `wrapInsert` turns the bound `INSERT … RETURNING` of `c` into that
+ * statement: it returns the same row plus COMMITTED_COLUMN, whose value `written` receives with the
+ * change once the statement ran (it committed with it).
+ */
+export interface InlineCommitting {
+  wrapInsert(c: Collection, insert: CompiledQuery): CompiledQuery
+  written(change: RecordChange, value: unknown): void
+}
+
 /**
  * The records service (§3): list, view, create, update and delete, every one through the rules of
  * `rules/`. Transports call these with plain input and get plain JSON back.
@@ -90,6 +105,7 @@ export class RecordService {
   #files: (() => FileStore) | undefined
   readonly #onCommitted: CommittedListener | undefined
   #onCommitting: CommittingListener | undefined
+  #inline: InlineCommitting | undefined
 
   constructor(
     database: Database,
@@ -126,8 +142,9 @@ export class RecordService {
   }
 
   /** `listener` writes, inside each write transaction, what must commit with it (see `committing`). */
-  useCommittingListener(listener: CommittingListener): void {
+  useCommittingListener(listener: CommittingListener, inline?: InlineCommitting): void {
     this.#onCommitting = listener
+    this.#inline = inline
   }
 
   /**
@@ -542,12 +559,25 @@ export class RecordService {
       saveRecord(ex, this.#deps(request, files, store), c, undefined, body as Json)
     const created = (row: RecordRow): [RecordChange] => [{ collection: c, action: 'create', row }]
     // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less), unless
-    // something must commit with it.
-    const change = await this.#withFiles(opts, async (files, store) =>
-      !opts.executor && !this.#onCommitting && createIsOneStatement(c, isSuperuserRequest(request))
+    // something must commit with it and cannot ride along in the same statement.
+    const oneStatement = !opts.executor && createIsOneStatement(c, isSuperuserRequest(request))
+    const inline = this.#inline
+    const change = await this.#withFiles(opts, async (files, store) => {
+      if (oneStatement && inline) {
+        const deps = {
+          ...this.#deps(request, files, store),
+          wrapInsert: (q: CompiledQuery) => inline.wrapInsert(c, q),
+        }
+        const saved = await saveRecord(this.#database.db, deps, c, undefined, body as Json)
+        const { [COMMITTED_COLUMN]: committed, ...row } = saved
+        const change = created(row)
+        inline.written(change[0], committed)
+        return change
+      }
+      return oneStatement && !this.#onCommitting
         ? created(await save(this.#database.db, files, store))
-        : this.#inTransaction(opts, async (trx) => created(await save(trx, files, store))),
-    )
+        : this.#inTransaction(opts, async (trx) => created(await save(trx, files, store)))
+    })
     this.#changed(change, opts)
     return this.#saved(c, change[0].row, request, opts, plan)
   }

@@ -1,4 +1,4 @@
-import { sql } from 'kysely'
+import { sql, type CompiledQuery } from 'kysely'
 import type { CompiledWrites, Database, Executor, GalleyDialect } from '../db/index.js'
 import { FilterError } from '../filter/index.js'
 import {
@@ -60,6 +60,8 @@ export interface WriteDeps {
   readonly env: RuleEnv
   /** The record inserts and updates, compiled once per collection and shape. */
   readonly writes: CompiledWrites
+  /** Turns a create's `INSERT … RETURNING` into the one statement that runs it (InlineCommitting). */
+  readonly wrapInsert?: ((insert: CompiledQuery) => CompiledQuery) | undefined
   /** Where record files live; without it uploads are refused. */
   readonly files?: FileStore | undefined
   readonly fileChanges?: FileChanges | undefined
@@ -243,7 +245,7 @@ export async function saveRecord(
   const columns = c.fields.map((f) => f.name)
   let saved: RecordRow | undefined
   try {
-    if (isNew) saved = await deps.writes.insert(c, trx, c.name, row, columns)
+    if (isNew) saved = await deps.writes.insert(c, trx, c.name, row, columns, deps.wrapInsert)
     else if (Object.keys(row).length > 0)
       saved = await deps.writes.update(c, trx, c.name, row, String(stored.id), columns)
   } catch (err) {
