@@ -181,4 +181,130 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     expect((await api.collections.getOne('books')).indexes).toHaveLength(1)
     expect(await page.locator('.indexes .error:visible').count()).toBe(0)
   })
+
+  /** The ids of the table's rows, in order (from their selection checkboxes). */
+  async function tableIds(): Promise<string[]> {
+    const labels = await page
+      .locator('tbody td.select input')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') ?? ''))
+    return labels.map((l) => l.replace('Select record ', ''))
+  }
+
+  it('chooses the columns, remembered for the collection after a reload', async () => {
+    for (let i = 1; i <= 6; i++) await api.collection('books').create({ title: `B${i}`, pages: i * 10 })
+    await page.goto(`${server.url}/_/#/collections/books`)
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(7)
+    const header = page.locator('thead th')
+    expect(await header.allTextContents()).toEqual(expect.arrayContaining([expect.stringContaining('pages')]))
+    await page.getByText('Columns (').click()
+    await page.getByRole('group', { name: 'Columns shown' }).getByLabel('pages').uncheck()
+    await expect.poll(() => page.locator('td[data-field="pages"]').count()).toBe(0)
+    await page.reload()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(7)
+    expect(await page.locator('td[data-field="pages"]').count()).toBe(0)
+    expect(await page.locator('td[data-field="title"]').count()).toBe(7)
+    await page.getByText('Columns (').click()
+    expect(await page.getByRole('group', { name: 'Columns shown' }).getByLabel('pages').isChecked()).toBe(
+      false,
+    )
+    await page.getByText('Columns (').click()
+  })
+
+  it('deletes three selected records after a confirmation naming how many', async () => {
+    const ids = (await api.collection('books').getFullList({ filter: 'title ~ "B"', sort: 'title' })).map(
+      (r) => r.id,
+    )
+    const doomed = ids.slice(0, 3)
+    for (const id of doomed) await page.getByLabel(`Select record ${id}`).check()
+    await expect.poll(() => page.getByText('3 selected').count()).toBe(1)
+    await accessible('the records table with selections')
+    await page.getByRole('button', { name: 'Delete selected (3)' }).click()
+    const dialog = page.getByRole('dialog', { name: 'Delete 3 records?' })
+    expect(await dialog.textContent()).toContain('This deletes 3 records of books')
+    await dialog.getByRole('button', { name: 'Delete 3 records' }).click()
+    await expect.poll(() => page.locator('.bulk-report').textContent()).toContain('Deleted 3 records')
+    const left = (await api.collection('books').getFullList()).map((r) => r.id)
+    for (const id of doomed) expect(left).not.toContain(id)
+    expect(left).toHaveLength(4)
+    await expect.poll(() => tableIds()).toEqual(expect.not.arrayContaining(doomed))
+
+    // with batch requests enabled: one batch, one transaction; a refused record is named, in words
+    await api.settings.update({ batch: { enabled: true, maxRequests: 50 } })
+    const books = await api.collections.getOne('books')
+    const reviews = await api.collections.create({
+      name: 'reviews',
+      fields: [{ name: 'book', type: 'relation', collectionId: books.id, maxSelect: 1, required: true }],
+    })
+    const kept = left[0]!
+    const review = await api.collection('reviews').create({ book: kept })
+    await page.getByLabel('Select all records on this page').check()
+    await page.getByRole('button', { name: 'Delete selected (4)' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete 4 records' }).click()
+    const report = page.locator('.bulk-report')
+    await expect.poll(() => report.textContent()).toContain('Deleted 0 records (batch)')
+    expect(await report.getByRole('alert').textContent()).toContain('4 records were not deleted')
+    expect(
+      await report
+        .locator('li')
+        .filter({ has: page.locator('.mono', { hasText: kept }) })
+        .textContent(),
+    ).toContain('part of a required relation reference')
+    expect(
+      await report
+        .locator('li')
+        .filter({ hasNot: page.locator('.mono', { hasText: kept }) })
+        .allTextContents(),
+    ).toEqual(Array(3).fill(expect.stringContaining(`rolled back because record ${kept} was refused`)))
+    expect(await api.collection('books').getFullList()).toHaveLength(4)
+    // the refused ones stay selected: with the reference gone they go
+    await api.collection('reviews').delete(review.id)
+    await api.collections.delete(reviews.id)
+    await page.getByRole('button', { name: 'Delete selected (4)' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Delete 4 records' }).click()
+    await expect.poll(() => report.textContent()).toContain('Deleted 4 records (batch)')
+    expect(await api.collection('books').getFullList()).toEqual([])
+  })
+
+  it('copies the query as curl and SDK text that return what the table shows, without the token', async () => {
+    for (let i = 1; i <= 5; i++) await api.collection('books').create({ title: `C${i}`, pages: i })
+    await page.reload()
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('pages > 1 && title ~ "C"')
+    await page.getByRole('button', { name: 'Apply filter' }).click()
+    await page.getByRole('button', { name: 'title' }).click()
+    await page.getByRole('button', { name: 'title' }).click() // descending
+    await expect
+      .poll(() => page.locator('td[data-field="title"]').allTextContents())
+      .toEqual(['C5', 'C4', 'C3', 'C2'])
+    const shown = await tableIds()
+    await page.getByText('Copy query').click()
+    const curl = (await page.locator('#snippet-curl').textContent()) ?? ''
+    const sdk = (await page.locator('#snippet-sdk').textContent()) ?? ''
+    const token = api.authStore.token
+    const dashboardToken = (await page.evaluate(
+      'JSON.parse(localStorage.getItem("galley_dashboard_auth")).token',
+    )) as string
+    for (const text of [curl, sdk]) {
+      expect(text).not.toContain(token)
+      expect(text).not.toContain(dashboardToken)
+      expect(text).toContain('<SUPERUSER_TOKEN>')
+    }
+    expect(curl).toContain(`filter=${encodeURIComponent('pages > 1 && title ~ "C"')}`)
+    expect(curl).toContain('sort=-title')
+    expect(sdk).toContain('filter: "pages > 1 && title ~ \\"C\\""')
+    expect(sdk).toContain('sort: "-title"')
+    const m = /^curl '([^']+)' \\\n {2}-H 'Authorization: (<SUPERUSER_TOKEN>)'$/.exec(curl)
+    expect(m, curl).not.toBeNull()
+    const res = await fetch(m![1]!, { headers: { Authorization: token } })
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as { items: { id: string; title: string }[] }
+    expect(body.items.map((r) => r.id)).toEqual(shown)
+    // the table's own fields, no more: pages is not a chosen column
+    expect(Object.keys(body.items[0]!).sort()).toEqual(
+      ['author', 'collectionId', 'collectionName', 'cover', 'id', 'title', 'created', 'updated']
+        .filter((k) => k in body.items[0]!)
+        .sort(),
+    )
+    expect(body.items[0]).not.toHaveProperty('pages')
+    await page.getByText('Copy query').click()
+  })
 })
