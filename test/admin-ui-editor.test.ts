@@ -45,6 +45,7 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
         { name: 'title', type: 'text' },
         { name: 'pages', type: 'number' },
         { name: 'author', type: 'relation', collectionId: authors.id, maxSelect: 1 },
+        { name: 'coauthors', type: 'relation', collectionId: authors.id, maxSelect: 2 },
         { name: 'cover', type: 'file', maxSelect: 1, protected: true, mimeTypes: ['image/png'] },
       ],
     })
@@ -299,12 +300,79 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     const body = (await res.json()) as { items: { id: string; title: string }[] }
     expect(body.items.map((r) => r.id)).toEqual(shown)
     // the table's own fields, no more: pages is not a chosen column
-    expect(Object.keys(body.items[0]!).sort()).toEqual(
-      ['author', 'collectionId', 'collectionName', 'cover', 'id', 'title', 'created', 'updated']
-        .filter((k) => k in body.items[0]!)
-        .sort(),
-    )
+    const fields = new URL(m![1]!).searchParams.get('fields')!.split(',')
+    expect(fields).toEqual(expect.arrayContaining(['id', 'title', 'author']))
+    expect(fields).not.toContain('pages')
+    expect(Object.keys(body.items[0]!).sort()).toEqual([...fields].sort())
     expect(body.items[0]).not.toHaveProperty('pages')
     await page.getByText('Copy query').click()
+  })
+
+  it('picks relations by searching the target’s names, one or several', async () => {
+    const authors = api.collection('authors')
+    const ursula = await authors.create({ name: 'Ursula Le Guin' })
+    const terry = await authors.create({ name: 'Terry Pratchett' })
+    const neil = await authors.create({ name: 'Neil Gaiman' })
+    await page.getByRole('button', { name: 'New record' }).click()
+    const panel = page.getByRole('dialog')
+    await panel.getByLabel(/^title/).fill('Good Omens')
+    const author = panel.getByRole('combobox', { name: /^author/ })
+    await author.fill('pratch')
+    await expect
+      .poll(() => panel.getByRole('option').allTextContents())
+      .toEqual([`Terry Pratchett ${terry.id}`])
+    await author.press('Enter')
+    await expect
+      .poll(() => panel.getByRole('list', { name: 'Chosen author' }).textContent())
+      .toContain('Terry Pratchett')
+    const co = panel.getByRole('combobox', { name: /^coauthors/ })
+    await co.fill('a')
+    await expect.poll(() => panel.getByRole('option').count()).toBe(3)
+    await co.fill('gaiman')
+    await expect.poll(() => panel.getByRole('option').allTextContents()).toEqual([`Neil Gaiman ${neil.id}`])
+    await co.press('Enter')
+    await co.fill('ursula')
+    await expect.poll(() => panel.getByRole('option').count()).toBe(1)
+    await accessible('the record panel with a relation list open')
+    await co.press('Enter')
+    await expect.poll(() => co.isDisabled()).toBe(true) // maxSelect reached
+    await panel.getByRole('button', { name: 'Remove Ursula Le Guin' }).click()
+    expect(await co.isDisabled()).toBe(false)
+    await co.fill('ursula')
+    await expect.poll(() => panel.getByRole('option').count()).toBe(1)
+    await co.press('Enter')
+    await panel.getByRole('button', { name: 'Create record' }).click()
+    await expect.poll(() => panel.count()).toBe(0)
+    const saved = await api
+      .collection('books')
+      .getFirstListItem(api.filter('title = {:t}', { t: 'Good Omens' }))
+    expect(saved.author).toBe(terry.id)
+    expect(saved.coauthors).toEqual([neil.id, ursula.id])
+  })
+
+  it('previews a protected image with a file token', async () => {
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    )
+    const form = new FormData()
+    form.append('title', 'Covered')
+    form.append('cover', new Blob([png], { type: 'image/png' }), 'cover.png')
+    const rec = await api.collection('books').create(form)
+    // without a token the file is not served
+    expect((await fetch(api.files.getURL(rec, rec.cover as string))).status).toBe(404)
+    await page.reload()
+    await page.getByRole('button', { name: `Edit record ${rec.id}` }).click()
+    const panel = page.getByRole('dialog')
+    const img = panel.getByRole('img', { name: `Preview of ${rec.cover as string}` })
+    await expect.poll(() => img.count()).toBe(1)
+    expect(await img.getAttribute('src')).toMatch(/[?&]token=/)
+    await expect
+      .poll(() => img.evaluate((e) => (e as unknown as { naturalWidth: number }).naturalWidth))
+      .toBeGreaterThan(0)
+    expect(await panel.getByRole('link', { name: rec.cover as string }).getAttribute('href')).toMatch(
+      /[?&]token=/,
+    )
+    await panel.getByRole('button', { name: 'Cancel' }).click()
   })
 })
