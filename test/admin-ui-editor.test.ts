@@ -375,4 +375,32 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     )
     await panel.getByRole('button', { name: 'Cancel' }).click()
   })
+
+  it('is readable at 390 px and in dark mode, menus and lists open, with no console errors', async () => {
+    const overflow = () => page.evaluate('document.documentElement.scrollWidth - window.innerWidth')
+    await page.setViewportSize({ width: 390, height: 844 })
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme })
+      await page.goto(`${server.url}/_/#/collections/books`)
+      await expect.poll(() => page.locator('tbody td.select').count()).toBeGreaterThan(0)
+      await page.locator('tbody td.select input').first().check()
+      await page.getByText('Columns (').click()
+      await page.getByText('Copy query').click()
+      expect(await overflow()).toBeLessThanOrEqual(0)
+      await accessible(`the records table at 390 px, ${scheme}, menus open and a row selected`)
+
+      await page.goto(`${server.url}/_/#/collections/books/schema`)
+      const rule = page.getByRole('combobox', { name: 'List/Search rule' })
+      await rule.fill('')
+      await rule.pressSequentially('@request.au')
+      await expect
+        .poll(() => page.getByRole('listbox', { name: 'Completions (listRule)' }).isVisible())
+        .toBe(true)
+      expect(await overflow()).toBeLessThanOrEqual(0)
+      await accessible(`the editor at 390 px, ${scheme}, completion list open`)
+    }
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.emulateMedia({ colorScheme: 'light' })
+    expect(b.consoleErrors).toEqual([])
+  })
 })
