@@ -127,6 +127,30 @@ for (const { kind, skip } of DB_KINDS) {
       expect((await check({ collection: { id: postsId }, rule: 'score > 1' })).body.ok).toBe(true)
     })
 
+    it('checks a stored view’s rule against the view’s fields', async () => {
+      const view = await call(running.url, 'POST', '/api/collections', su, {
+        name: 'scores',
+        type: 'view',
+        viewQuery: 'SELECT id, score FROM posts',
+      })
+      expect(view.status).toBe(200)
+      const draftView = { id: view.body.id, viewQuery: 'SELECT id, score FROM posts' }
+      expect((await check({ collection: draftView, rule: 'score > 1', kind: 'viewRule' })).body).toEqual({
+        ok: true,
+      })
+      expect(
+        (await check({ collection: draftView, rule: 'title = ""', kind: 'viewRule' })).body,
+      ).toMatchObject({
+        ok: false,
+        position: 0,
+      })
+      // a view has no create rule: as at save
+      expect((await check({ collection: draftView, rule: 'score > 1', kind: 'createRule' })).body).toEqual({
+        ok: false,
+        message: 'Must be null for view collections.',
+      })
+    })
+
     it('applies each slot’s own constraints (kind)', async () => {
       const auth = draft({ type: 'auth', name: 'members' })
       expect(await check({ collection: auth, rule: '', kind: 'manageRule' })).toEqual({
