@@ -95,6 +95,15 @@ describe('rule completion', () => {
     expect(texts('tags:l')).toEqual([':length', ':lower'])
   })
 
+  it('opens on a begun word only, or when asked (Ctrl+Space)', () => {
+    expect(texts('')).toEqual([])
+    expect(texts('title = ')).toEqual([])
+    expect(texts('title =')).toEqual([])
+    const asked = completeRule('title = ', 8, ctx, true).items.map((i) => i.text)
+    expect(asked.slice(0, 4)).toEqual(['id', 'title', 'tags', 'author'])
+    expect(asked).toHaveLength(MAX_COMPLETIONS)
+  })
+
   it('offers the datetime macros', () => {
     expect(texts('created > @to')).toEqual(['@tomorrow', '@todayStart', '@todayEnd'])
     expect(texts('@n')).toEqual(['@now'])

@@ -156,16 +156,22 @@ function modifiersFor(path: string, ctx: CompletionContext): Completion[] {
 
 /**
  * What to offer at `cursor` in `rule`: identifiers starting with the word typed there
- * (case-insensitive), or modifiers after a `:`. Nothing inside a quoted text, and nothing when the
- * word is already the only match.
+ * (case-insensitive), or modifiers after a `:`. Nothing inside a quoted text, nothing when the
+ * word is already the only match, and nothing before a word is begun unless asked (`explicit`:
+ * Ctrl+Space), so a space or an operator never opens the list.
  *
  * @example
  * completeRule('tit', 3, ctx).items[0] // { text: 'title', detail: 'text' }
  */
-export function completeRule(rule: string, cursor: number, ctx: CompletionContext): CompletionResult {
+export function completeRule(
+  rule: string,
+  cursor: number,
+  ctx: CompletionContext,
+  explicit = false,
+): CompletionResult {
   const { from, to, word } = wordAt(rule, cursor)
   const none = { from, to, items: [] }
-  if (insideText(rule, cursor) || /^[0-9-]/.test(word)) return none
+  if (insideText(rule, cursor) || /^[0-9-]/.test(word) || (word === '' && !explicit)) return none
   const colon = word.lastIndexOf(':')
   let items: Completion[]
   let start = from
