@@ -328,6 +328,10 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     const co = panel.getByRole('combobox', { name: /^coauthors/ })
     await co.fill('a')
     await expect.poll(() => panel.getByRole('option').count()).toBe(3)
+    // Escape closes the list, not the panel around it
+    await co.press('Escape')
+    await expect.poll(() => panel.getByRole('listbox').isHidden()).toBe(true)
+    expect(await panel.isVisible()).toBe(true)
     await co.fill('gaiman')
     await expect.poll(() => panel.getByRole('option').allTextContents()).toEqual([`Neil Gaiman ${neil.id}`])
     await co.press('Enter')
