@@ -352,6 +352,18 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
       .getFirstListItem(api.filter('title = {:t}', { t: 'Good Omens' }))
     expect(saved.author).toBe(terry.id)
     expect(saved.coauthors).toEqual([neil.id, ursula.id])
+    // a stored record's relations show their labels when it is opened again (the filter of the
+    // test before goes with a reload)
+    await page.reload()
+    await page.getByRole('button', { name: `Edit record ${saved.id}` }).click()
+    const again = page.getByRole('dialog')
+    await expect
+      .poll(() => again.getByRole('list', { name: 'Chosen author' }).textContent())
+      .toContain('Terry Pratchett')
+    await expect
+      .poll(() => again.getByRole('list', { name: 'Chosen coauthors' }).textContent())
+      .toMatch(/Neil Gaiman.*Ursula Le Guin/)
+    await again.getByRole('button', { name: 'Cancel' }).click()
   })
 
   it('previews a protected image with a file token', async () => {
