@@ -1,6 +1,7 @@
 /** The dashboard's pure helpers (packages/admin-ui/src/lib): query snippets, index statements, listbox keys. */
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { indexName, indexStatement, summarizeIndex } from '../packages/admin-ui/src/lib/indexes.js'
+import { CHECK_DELAY_MS, latestOnly } from '../packages/admin-ui/src/lib/latest-only.js'
 import { listboxKey } from '../packages/admin-ui/src/lib/listbox.js'
 import {
   curlSnippet,
@@ -71,5 +72,48 @@ describe('listbox keys', () => {
     expect(listboxKey('Escape', 1, 3)).toEqual({ kind: 'close' })
     expect(listboxKey('a', 1, 3)).toBeUndefined()
     expect(listboxKey('Enter', 0, 0)).toBeUndefined()
+  })
+})
+
+describe('the live check runner', () => {
+  it('waits for a pause, runs once for a burst, aborts a stale run and reports only the latest', async () => {
+    vi.useFakeTimers()
+    try {
+      const signals: AbortSignal[] = []
+      const resolvers: ((v: string) => void)[] = []
+      const reported: string[] = []
+      const runner = latestOnly<string>(
+        (signal) =>
+          new Promise<string>((resolve, reject) => {
+            signals.push(signal)
+            resolvers.push(resolve)
+            signal.addEventListener('abort', () => reject(new Error('aborted')))
+          }),
+        (answer) => reported.push(answer),
+      )
+      runner.schedule()
+      await vi.advanceTimersByTimeAsync(CHECK_DELAY_MS - 1)
+      runner.schedule() // a key pressed before the pause ended: the wait starts over
+      await vi.advanceTimersByTimeAsync(CHECK_DELAY_MS - 1)
+      expect(signals).toHaveLength(0)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(signals).toHaveLength(1)
+
+      runner.schedule() // a newer text while the first run is in flight
+      expect(signals[0]!.aborted).toBe(true)
+      resolvers[0]!('stale')
+      await vi.advanceTimersByTimeAsync(CHECK_DELAY_MS)
+      expect(signals).toHaveLength(2)
+      resolvers[1]!('latest')
+      await vi.advanceTimersByTimeAsync(0)
+      expect(reported).toEqual(['latest'])
+
+      runner.schedule()
+      runner.cancel()
+      await vi.advanceTimersByTimeAsync(CHECK_DELAY_MS * 2)
+      expect(signals).toHaveLength(2)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

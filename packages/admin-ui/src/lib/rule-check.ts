@@ -11,9 +11,6 @@ export interface RuleCheckAnswer {
 export type RuleKind =
   'listRule' | 'viewRule' | 'createRule' | 'updateRule' | 'deleteRule' | 'authRule' | 'manageRule'
 
-/** Wait after the last keystroke before asking the server. */
-export const CHECK_DELAY_MS = 250
-
 /** Asks the server to resolve `rule` in the slot `kind` of the draft collection, as a save would. */
 export async function checkRule(
   collection: Record<string, unknown>,
@@ -31,41 +28,5 @@ export async function checkRule(
     if (signal.aborted) throw err
     // a draft the server cannot read at all: its words, with each field's
     return { ok: false, message: unplacedText(toServerError(err), () => false) }
-  }
-}
-
-/**
- * A debounced, cancelling checker: each `schedule` replaces the pending one and aborts a request
- * in flight, so only the answer for the latest text is ever reported.
- */
-export function ruleChecker(
-  run: (signal: AbortSignal) => Promise<RuleCheckAnswer>,
-  report: (answer: RuleCheckAnswer | undefined) => void,
-  delay = CHECK_DELAY_MS,
-) {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  let controller: AbortController | undefined
-  const cancel = () => {
-    clearTimeout(timer)
-    controller?.abort()
-    controller = undefined
-  }
-  return {
-    cancel,
-    schedule(): void {
-      cancel()
-      timer = setTimeout(() => {
-        const c = new AbortController()
-        controller = c
-        run(c.signal).then(
-          (answer) => {
-            if (!c.signal.aborted) report(answer)
-          },
-          () => {
-            // aborted: a newer text is being checked
-          },
-        )
-      }, delay)
-    },
   }
 }
