@@ -3,6 +3,7 @@
  * resolved as saving the draft would resolve it (docs/admin.md), superusers only, every input
  * bounded, malformed bodies a 400 and never a 5xx. On SQLite and PostgreSQL.
  */
+import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_FIELDS, MAX_RULE_LENGTH } from '../src/lib/index.js'
 import { RULE_CHECK_BODY_LIMIT } from '../src/http/routes/rules-check.js'
@@ -247,6 +248,58 @@ for (const { kind, skip } of DB_KINDS) {
         body: '{"collection": {',
       })
       expect(raw.status).toBe(400)
+    })
+
+    it('never answers generated drafts, rules and kinds with a 5xx', async () => {
+      const field = fc.record(
+        {
+          name: fc.oneof(fc.constantFrom('title', 'owner', 'x', ''), fc.string()),
+          type: fc.oneof(
+            fc.constantFrom('text', 'relation', 'select', 'file', 'json', 'number'),
+            fc.string(),
+          ),
+          collectionId: fc.oneof(fc.constant('_pb_users_auth_'), fc.anything()),
+          maxSelect: fc.anything(),
+          values: fc.anything(),
+        },
+        { requiredKeys: [] },
+      )
+      const collection = fc.oneof(
+        fc.anything(),
+        fc.record(
+          {
+            id: fc.oneof(fc.constant(postsId), fc.anything()),
+            name: fc.oneof(fc.constant('drafts'), fc.anything()),
+            type: fc.oneof(fc.constantFrom('base', 'auth', 'view'), fc.anything()),
+            fields: fc.oneof(fc.array(field, { maxLength: 5 }), fc.anything()),
+            indexes: fc.anything(),
+            viewQuery: fc.anything(),
+          },
+          { requiredKeys: [] },
+        ),
+      )
+      const rule = fc.oneof(
+        fc.constantFrom(
+          'title = "x"',
+          '@collection.posts.score > 1',
+          'owner.email ?= @request.auth.email',
+          '((',
+        ),
+        fc.string({ maxLength: 60 }),
+        fc.anything(),
+      )
+      const kind = fc.oneof(
+        fc.constantFrom(undefined, 'listRule', 'authRule', 'manageRule', 'createRule'),
+        fc.anything(),
+      )
+      await fc.assert(
+        fc.asyncProperty(collection, rule, kind, async (c, r, k) => {
+          const res = await check({ collection: c, rule: r, kind: k })
+          expect(res.status, JSON.stringify({ c, r, k })).toBeLessThan(500)
+          expect([200, 400]).toContain(res.status)
+        }),
+        { numRuns: 150 },
+      )
     })
 
     it('writes nothing', async () => {
