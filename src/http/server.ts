@@ -34,6 +34,7 @@ import { recordUploads } from './uploads.js'
 import { settingsRoutes } from './routes/settings.js'
 import { adminRoutes } from './routes/admin-ui.js'
 import { installRoutes } from './routes/install.js'
+import { ruleCheckRoutes } from './routes/rules-check.js'
 
 export interface HttpOptions {
   readonly database: Database
@@ -168,6 +169,7 @@ export async function buildHttpServer(opts: HttpOptions): Promise<FastifyInstanc
   await app.register(batchRoutes(opts.database, opts.settings, opts.records, limiter))
   await app.register(realtimeRoutes(opts.realtime))
   await app.register(installRoutes(opts.installer))
+  await app.register(ruleCheckRoutes(opts.collections))
   await app.register(adminRoutes())
   await app.register(
     realtimeWsRoutes(opts.realtime, opts.auth, opts.database.dialect, {

@@ -91,18 +91,18 @@ const NO_REQUEST: RequestContext = { method: '', headers: {}, query: {}, body: {
  * Compiles a rule of `collection` as the records API would (full privileges), other collections
  * being looked up in `all` (the schema as it will be once saved), so unknown fields, bad
  * `@collection` references and misplaced modifiers are found when the collection is saved
- * (PocketBase's `checkRule`, pocketbase-api.md §7.4). Returns the compile error's message, or
- * undefined when the rule compiles. Nothing runs: compiling only builds the SQL.
+ * (PocketBase's `checkRule`, pocketbase-api.md §7.4). Returns the compile error's message and
+ * position, or undefined when the rule compiles. Nothing runs: compiling only builds the SQL.
  *
  * @example
- * ruleCompileError('author.nme = "x"', posts, [posts, users], dialect) // 'unknown field "author.nme" at 0'
+ * ruleCompileError('author.nme = "x"', posts, [posts, users], dialect) // { message: 'unknown field "author.nme" at 0', position: 0 }
  */
 export function ruleCompileError(
   rule: string,
   collection: Collection,
   all: readonly Collection[],
   dialect: GalleyDialect,
-): string | undefined {
+): { readonly message: string; readonly position: number } | undefined {
   const findCollection = (idOrName: string) =>
     all.find((c) => c.id === idOrName) ?? all.find((c) => c.name.toLowerCase() === idOrName.toLowerCase())
   try {
@@ -113,7 +113,7 @@ export function ruleCompileError(
     )
     return undefined
   } catch (err) {
-    if (err instanceof FilterError) return err.message
+    if (err instanceof FilterError) return { message: err.message, position: err.position }
     throw err
   }
 }

@@ -9,6 +9,7 @@ import {
   randomString,
   serialRefresh,
   ValidationErrors,
+  isFieldError,
   isJsonObject as isObject,
   type Json,
   type Logger,
@@ -32,7 +33,7 @@ import {
 import { scaffoldCollection } from './defaults.js'
 import { collectionToJSON } from './serialize.js'
 import { dropTable, syncTable } from './table-sync.js'
-import { validateCollection } from './validate-collection.js'
+import { ruleSyntaxProblem, validateCollection, type RuleProblem } from './validate-collection.js'
 import { viewColumnSource } from './view-fields.js'
 import { normalizeViewQuery } from './view-query.js'
 import { buildViews, dropViews, dryRunView, type DryRunResult, type ViewJob } from './view-sync.js'
@@ -58,7 +59,15 @@ export type RuleValidator = (
   rule: string,
   collection: Collection,
   all: readonly Collection[],
-) => string | undefined
+) => RuleProblem | undefined
+
+/** The rule slots a draft's rule can be checked in (`authRule`, `manageRule`: auth collections only). */
+export const CHECKABLE_RULE_KEYS = [...RULE_KEYS, 'authRule', 'manageRule'] as const
+export type CheckableRuleKey = (typeof CHECKABLE_RULE_KEYS)[number]
+
+/** What saving a draft would say of one of its rules: nothing, or the error under the rule's key. */
+export type RuleCheck =
+  { readonly ok: true } | { readonly ok: false; readonly message: string; readonly position?: number }
 
 export interface CollectionServiceOptions {
   /** Without it only the rules' syntax is checked at save. */
@@ -326,6 +335,36 @@ export class CollectionService {
   }
 
   /**
+   * What saving `input` (a draft as `POST /api/collections` takes it, or a stored collection's id
+   * with the changes `PATCH` would take) with `rule` in the slot `key` would say of that rule: the
+   * same decoding, validation and compilation as a save, against the cached schema, with nothing
+   * written. The draft's other problems (a blank name, a field half typed) are left to the save.
+   * A view is checked with the fields the draft holds (a save infers them from its query). Input
+   * that cannot be decoded at all is a 400 under `collection`, as a save would refuse it.
+   */
+  checkRule(input: Json, rule: string, key: CheckableRuleKey): RuleCheck {
+    const stored = this.all()
+    const prev = typeof input.id === 'string' && input.id !== '' ? this.#byId.get(input.id) : undefined
+    const errors = new ValidationErrors()
+    const next = this.#decode({ ...input, [key]: rule }, prev, errors)
+    if (!next || !errors.empty) throw badRequest('Failed to check the rule.', { collection: errors.data })
+    if ((key === 'authRule' || key === 'manageRule') && next.type !== 'auth')
+      throw badRequest('Failed to check the rule.', {
+        kind: fieldError('validation_in_invalid', `Only auth collections have a ${key}.`),
+      })
+    const universe = [...stored.filter((c) => c.id !== next.id), next]
+    validateCollection(next, { old: prev, all: stored }, errors)
+    this.#checkRules(next, universe, errors)
+    const found = errors.data[key]
+    if (found === undefined || !isFieldError(found)) return { ok: true }
+    const syntax = ruleSyntaxProblem(rule)
+    const position = syntax ? syntax.position : this.#validateRule?.(rule, next, universe)?.position
+    return position === undefined
+      ? { ok: false, message: found.message }
+      : { ok: false, message: found.message, position }
+  }
+
+  /**
    * Every rule of `c` must compile against `all` (PocketBase's `checkRule`, §7.4): unknown fields,
    * bad `@collection` references and modifiers are `validation_invalid_rule` when it is saved. The
    * MFA rule only counts while MFA is enabled, as in PocketBase. A rule already refused (syntax,
@@ -334,9 +373,9 @@ export class CollectionService {
   #checkRules(c: Collection, all: readonly Collection[], errors: ValidationErrors): void {
     if (!this.#validateRule) return
     for (const [path, rule] of rulesOf(c)) {
-      const reason = this.#validateRule(rule, c, all)
-      if (reason !== undefined)
-        errors.add(path, fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${reason}`))
+      const problem = this.#validateRule(rule, c, all)
+      if (problem !== undefined)
+        errors.add(path, fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${problem.message}`))
     }
   }
 
@@ -354,9 +393,9 @@ export class CollectionService {
     for (const c of stored) {
       if (touched.has(c.id)) continue
       for (const [path, rule] of rulesOf(c)) {
-        const reason = validate(rule, c, after)
-        if (reason !== undefined && validate(rule, c, stored) === undefined)
-          broken.push(`${c.name}.${path.join('.')} (${reason})`)
+        const problem = validate(rule, c, after)
+        if (problem !== undefined && validate(rule, c, stored) === undefined)
+          broken.push(`${c.name}.${path.join('.')} (${problem.message})`)
       }
     }
     if (broken.length > 0)

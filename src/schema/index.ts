@@ -16,8 +16,11 @@ export {
   type TokenKind,
 } from './collection.js'
 export {
+  CHECKABLE_RULE_KEYS,
   CollectionService,
   COLLECTIONS_CHANNEL,
+  type CheckableRuleKey,
+  type RuleCheck,
   MAX_VIEW_SOURCE_DEPTH,
   type ViewFieldSource,
 } from './collection-service.js'

@@ -1,4 +1,4 @@
-import { parseFilter } from '../filter/index.js'
+import { FilterError, parseFilter } from '../filter/index.js'
 import {
   fieldError,
   type FieldError,
@@ -154,6 +154,27 @@ function validateIdentity(
     )
 }
 
+/** Where a rule's text is refused before it is compiled: too long, or not the filter grammar. */
+export interface RuleProblem {
+  /** The reason, with ` at <position>` when the parser names one. */
+  readonly message: string
+  /** Offset in the rule (UTF-16 code units), when the parser names one. */
+  readonly position?: number
+}
+
+/** Why `rule` (non-empty) is refused before it is compiled: too long or a syntax error; or undefined. */
+export function ruleSyntaxProblem(rule: string): RuleProblem | undefined {
+  if (rule.length > MAX_RULE_LENGTH)
+    return { message: `longer than ${MAX_RULE_LENGTH} characters`, position: MAX_RULE_LENGTH }
+  try {
+    parseFilter(rule)
+    return undefined
+  } catch (err) {
+    if (err instanceof FilterError) return { message: err.message, position: err.position }
+    return { message: (err as Error).message }
+  }
+}
+
 function validateRules(c: Collection, ctx: ValidateContext, errors: ValidationErrors): void {
   const keys: string[] = [...RULE_KEYS]
   if (c.type === 'auth') keys.push('authRule', 'manageRule')
@@ -161,36 +182,19 @@ function validateRules(c: Collection, ctx: ValidateContext, errors: ValidationEr
   for (const key of keys) {
     const rule = bag[key]
     if (rule === null || rule === undefined || rule === '') continue
-    if (rule.length > MAX_RULE_LENGTH) {
-      errors.add(
-        [key],
-        fieldError(
-          'validation_invalid_rule',
-          `Invalid rule. Raw error: longer than ${MAX_RULE_LENGTH} characters.`,
-        ),
-      )
-      continue
-    }
-    try {
-      parseFilter(rule)
-    } catch (err) {
-      errors.add(
-        [key],
-        fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${(err as Error).message}`),
-      )
-    }
+    const problem = ruleSyntaxProblem(rule)
+    if (problem)
+      errors.add([key], fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${problem.message}`))
   }
   if (c.type === 'auth' && c.manageRule === '')
     errors.add(['manageRule'], fieldError('validation_nil_or_not_empty_required', 'Cannot be blank.'))
   if (c.type === 'auth' && c.mfa && c.mfa.rule !== '') {
-    try {
-      parseFilter(c.mfa.rule)
-    } catch (err) {
+    const problem = ruleSyntaxProblem(c.mfa.rule)
+    if (problem)
       errors.add(
         ['mfa', 'rule'],
-        fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${(err as Error).message}`),
+        fieldError('validation_invalid_rule', `Invalid rule. Raw error: ${problem.message}`),
       )
-    }
   }
   const old = ctx.old
   if (old?.system) {
