@@ -104,6 +104,30 @@ for (const { kind, skip } of DB_KINDS) {
       }
     })
 
+    it('logs the record, not a field, when fields are named like the statement names', async () => {
+      await su.collections.create({
+        name: 'shadows',
+        type: 'base',
+        listRule: '',
+        viewRule: '',
+        createRule: '',
+        fields: ['r', 'e', 'x', 'xact', 'written', 'committed'].map((name) => ({ name, type: 'json' })),
+      })
+      const guest = g.sdk()
+      const got: Msg[] = []
+      const off = await guest.collection('shadows').subscribe('*', (m) => got.push(m as Msg))
+      try {
+        // r empty: a statement that read the field r would log NULL and fail
+        const empty = await guest.collection('shadows').create({})
+        const forged = await guest.collection('shadows').create({ r: { id: empty.id, x: 'FORGED' }, e: 5 })
+        await until(() => got.length >= 2, 'two events')
+        expect(got.map((m) => m.record)).toEqual([empty, forged])
+        expect(forged).toEqual(await guest.collection('shadows').getOne(forged.id))
+      } finally {
+        await off()
+      }
+    })
+
     it('a client that connects after writes made with no client receives only what comes after', async () => {
       // nobody connected: the dispatcher only keeps its place
       for (let i = 0; i < 5; i++) await su.collection('things').create({ title: `before ${i}` })

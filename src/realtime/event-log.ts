@@ -128,8 +128,10 @@ export class EventLog {
     // PostgreSQL it also takes the transaction's id before it draws the event id (a reader that sees
     // a later id first then finds this transaction among those still running: `readSettled`).
     this.#insert ??= pg
-      ? sql`INSERT INTO ${sql.table(EVENT_LOG_TABLE)} ("collectionRef", "action", "record", "created")
-          SELECT ${''}, ${''}, ${''}, ${0} FROM (SELECT pg_current_xact_id()) AS xact
+      ? // (a filter on the xid keeps the planner from dropping the call: nothing else reads it)
+        sql`INSERT INTO ${sql.table(EVENT_LOG_TABLE)} ("collectionRef", "action", "record", "created")
+          SELECT ${''}, ${''}, ${''}, ${0} FROM (SELECT pg_current_xact_id() AS x) AS xact
+          WHERE xact.x IS NOT NULL
           RETURNING "id"`.compile(this.#database.db)
       : this.#database.db
           .insertInto(EVENT_LOG_TABLE)
@@ -162,22 +164,24 @@ export class EventLog {
    * PostgreSQL: `insert` (a bound `INSERT … RETURNING` of one record of `collectionId`) and the
    * append of its create event as one statement. The record's image is the returned row's
    * `to_jsonb` with `secrets` (a JSON object) merged over it; the statement returns the row plus
-   * COMMITTED_COLUMN, the event's id. As `appendIn`, it takes the transaction's id before drawing
-   * the event's (the record insert runs first: the event's SELECT reads its rows).
+   * COMMITTED_COLUMN, the event's id. The record insert takes the transaction's id before the
+   * event's id is drawn (the event's SELECT reads its rows), as `appendIn` does explicitly.
    */
   wrapInsert(insert: CompiledQuery, collectionId: string, secrets: string, now = Date.now()): CompiledQuery {
     const n = insert.parameters.length
     const p = (i: number) => `$${n + i}`
     const events = this.#database.dialect.quoteIdentifier(EVENT_LOG_TABLE)
+    // The names are quoted with a space, which no field name (`^\w+$`) has: a field named `r`
+    // would otherwise be what `to_jsonb(r)` reads. `"written row".*` is the whole row, always.
     return {
       ...insert,
       sql:
-        `WITH "r" AS (${insert.sql}), "e" AS (` +
+        `WITH "written row" AS (${insert.sql}), "logged event" AS (` +
         `INSERT INTO ${events} ("collectionRef", "action", "record", "created") ` +
-        `SELECT ${p(1)}, 'create', (to_jsonb("r") || ${p(2)}::jsonb)::text, ${p(3)} ` +
-        `FROM "r", (SELECT pg_current_xact_id()) AS "xact" ` +
+        `SELECT ${p(1)}, 'create', (to_jsonb("written row".*) || ${p(2)}::jsonb)::text, ${p(3)} ` +
+        `FROM "written row" ` +
         `RETURNING "id") ` +
-        `SELECT "r".*, "e"."id" AS "${COMMITTED_COLUMN}" FROM "r", "e"`,
+        `SELECT "written row".*, "logged event"."id" AS "${COMMITTED_COLUMN}" FROM "written row", "logged event"`,
       parameters: [...insert.parameters, collectionId, secrets, now],
     }
   }

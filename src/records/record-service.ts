@@ -76,8 +76,11 @@ export type CommittedListener = (changes: readonly RecordChange[]) => void
  */
 export type CommittingListener = (executor: Executor, changes: readonly RecordChange[]) => Promise<void>
 
-/** The column an inline create's statement adds to the row it returns (InlineCommitting). */
-export const COMMITTED_COLUMN = '__committed'
+/**
+ * The column an inline create's statement adds to the row it returns (InlineCommitting): not a
+ * possible field name (`^\w+$`), so it never shadows one.
+ */
+export const COMMITTED_COLUMN = 'galley:committed'
 
 /**
  * What the committing listener would write for a create, written by the create's own statement
