@@ -507,7 +507,10 @@ export class RealtimeService {
           }
           if (idle) this.#lastIdleRead = Date.now()
           const events = await this.log.readSettled(this.#cursor, READ_BATCH, !idle)
+          // a client connected during the read: it is owed these events, read again with images
+          if (idle && this.#clients.size > 0) continue
           if (events.length > 0 && events[0]!.id > this.#cursor + 1) await this.#checkLost(events[0]!.id)
+          if (idle && this.#clients.size > 0) continue
           for (const e of events) {
             if (idle) this.#selected = this.#cursor = e.id
             else await this.#dispatch(e)
