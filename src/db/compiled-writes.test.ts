@@ -75,7 +75,23 @@ describe('CompiledWrites', () => {
       { id: '4', a: hostile },
     ])
     expect(ran).toHaveLength(7)
-    expect(new Set(ran).size).toBe(3) // two insert shapes and one update shape
+    // a shape is the columns written and returned: five here
+    expect(new Set(ran).size).toBe(5)
+  })
+
+  it('builds every write anew for an executor with plugins (they see each query built)', async () => {
+    const writes = new CompiledWrites()
+    const owner = {}
+    let seen = 0
+    const withPlugin = database.db.withPlugin({
+      transformQuery: (args) => {
+        seen++
+        return args.node
+      },
+      transformResult: async (args) => args.result,
+    })
+    for (let i = 0; i < 3; i++) await writes.insert(owner, withPlugin, 't', { id: `p${i}`, a: 'x' }, ['id'])
+    expect(seen).toBe(3)
   })
 
   it('runs an expression among the values as built, never from a kept shape', async () => {

@@ -33,12 +33,18 @@ export class CompiledWrites {
   ) {
     const columns = definedColumns(row)
     const values = columns.map((k) => row[k])
-    return this.#run(owner, ex, `i\0${table}\0${columns.join('\0')}`, values, wrap, () =>
-      ex
-        .insertInto(table)
-        .values(Object.fromEntries(columns.map((k) => [k, row[k]])))
-        .returning(returning)
-        .compile(),
+    return this.#run(
+      owner,
+      ex,
+      `i\0${table}\0${columns.join('\0')}\0\0${returning.join('\0')}`,
+      values,
+      wrap,
+      () =>
+        ex
+          .insertInto(table)
+          .values(Object.fromEntries(columns.map((k) => [k, row[k]])))
+          .returning(returning)
+          .compile(),
     )
   }
 
@@ -53,13 +59,19 @@ export class CompiledWrites {
   ) {
     const columns = definedColumns(row)
     const values = [...columns.map((k) => row[k]), id]
-    return this.#run(owner, ex, `u\0${table}\0${columns.join('\0')}`, values, undefined, () =>
-      ex
-        .updateTable(table)
-        .set(Object.fromEntries(columns.map((k) => [k, row[k]])))
-        .where('id', '=', id)
-        .returning(returning)
-        .compile(),
+    return this.#run(
+      owner,
+      ex,
+      `u\0${table}\0${columns.join('\0')}\0\0${returning.join('\0')}`,
+      values,
+      undefined,
+      () =>
+        ex
+          .updateTable(table)
+          .set(Object.fromEntries(columns.map((k) => [k, row[k]])))
+          .where('id', '=', id)
+          .returning(returning)
+          .compile(),
     )
   }
 
@@ -71,6 +83,11 @@ export class CompiledWrites {
     wrap: ((q: CompiledQuery) => CompiledQuery) | undefined,
     build: () => CompiledQuery,
   ): Promise<Row | undefined> {
+    // plugins (batch's abort) see each query as it is built: nothing is kept for them
+    if (ex.getExecutor().plugins.length > 0) {
+      const built = build()
+      return (await ex.executeQuery<Row>(wrap ? wrap(built) : built)).rows[0]
+    }
     let shapes = this.#shapes.get(owner)
     const kept = shapes?.get(key)
     let query: CompiledQuery

@@ -6,7 +6,11 @@ import { Kysely, SqliteDialect } from 'kysely'
 import { transactionRunner, type Database, type DatabaseOptions, type Durability } from './database.js'
 import { sqliteSelectDescriber } from './describe-sqlite.js'
 import { sqliteDialect } from './dialects/sqlite.js'
-import { FALLBACK_AUTOCHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.js'
+import {
+  FALLBACK_AUTOCHECKPOINT_PAGES,
+  SqliteCheckpointer,
+  WAL_SIZE_LIMIT_BYTES,
+} from './sqlite-checkpointer.js'
 import { withStatementCache } from './statement-cache.js'
 
 function openSqliteFile(path: string, durability: Durability): BetterSqlite3.Database {
@@ -26,7 +30,10 @@ export async function openSqlite(options: DatabaseOptions): Promise<Database> {
   const main = openSqliteFile(join(options.dir, 'data.db'), durability)
   const auxConn = openSqliteFile(join(options.dir, 'auxiliary.db'), durability)
   // checkpoints run beside the writer (sqlite-checkpointer.ts); the connections' own are the fallback
-  for (const conn of [main, auxConn]) conn.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
+  for (const conn of [main, auxConn]) {
+    conn.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
+    conn.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`)
+  }
   const checkpointer = new SqliteCheckpointer(
     [join(options.dir, 'data.db'), join(options.dir, 'auxiliary.db')],
     (message) => options.logger.warn({ message }, 'sqlite checkpoint failed'),

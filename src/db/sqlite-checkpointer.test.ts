@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { silentLogger } from '../lib/logger.js'
 import type { Database } from './database.js'
 import { openSqlite } from './open-sqlite.js'
-import { FALLBACK_AUTOCHECKPOINT_PAGES } from './sqlite-checkpointer.js'
+import { FALLBACK_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES } from './sqlite-checkpointer.js'
 
 let dir: string
 let database: Database
@@ -39,5 +39,24 @@ describe('the SQLite checkpointer', () => {
     const started = Date.now()
     await other.close()
     expect(Date.now() - started).toBeLessThan(1_500)
+  })
+})
+
+describe('the WAL under steady writes', () => {
+  it(`starts over at about ${FALLBACK_AUTOCHECKPOINT_PAGES} pages instead of growing, and its file is cut back`, async () => {
+    const wal = join(dir, 'data.db-wal')
+    const row = 'y'.repeat(1000)
+    let most = 0
+    const until = Date.now() + 3_000
+    for (let i = 0; Date.now() < until; i++) {
+      await sql`INSERT INTO t (id, a) VALUES (${`w${i}`}, ${row})`.execute(database.db)
+      if (i % 100 === 0) most = Math.max(most, statSync(wal).size / 4096)
+    }
+    // a commit may cross the mark while the worker holds the checkpoint: a margin of a half
+    expect(most).toBeGreaterThan(FALLBACK_AUTOCHECKPOINT_PAGES / 2)
+    expect(most).toBeLessThan(FALLBACK_AUTOCHECKPOINT_PAGES * 1.5)
+    // once the WAL starts over, its file is at most the limit
+    await sql`INSERT INTO t (id, a) VALUES ('last', ${row})`.execute(database.db)
+    expect(statSync(wal).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT_BYTES + 4096 * 8)
   })
 })
