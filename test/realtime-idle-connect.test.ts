@@ -6,7 +6,7 @@
  */
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { RealtimeMessage } from '../src/realtime/index.js'
+import type { RealtimeClient, RealtimeMessage, RealtimeService } from '../src/realtime/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { sleep, until } from './helpers/sse.js'
 
@@ -86,9 +86,17 @@ describe.skipIf(PG_SKIP)('an idle dispatcher and a client arriving mid-read (pos
     await store?.cleanup()
   })
 
-  it('a client that subscribes while the idle dispatcher waits out a gap receives an event committed after it subscribed', async () => {
+  /**
+   * With no client connected: an event held uncommitted, a create committed after it (the idle
+   * dispatcher's read now waits out the gap), then `arrive` connects a client, and only then the
+   * held event commits. Returns what the client received up to a later event, and the held id.
+   */
+  async function arriveDuringAGap(
+    name: string,
+    arrive: (rt: RealtimeService, got: RealtimeMessage[], heldId: number) => RealtimeClient,
+  ) {
     await su.collections.create({
-      name: 'gap',
+      name,
       type: 'base',
       listRule: '',
       viewRule: '',
@@ -96,10 +104,10 @@ describe.skipIf(PG_SKIP)('an idle dispatcher and a client arriving mid-read (pos
       updateRule: '',
       fields: [{ name: 't', type: 'text' }],
     })
-    const pre = await g.sdk().collection('gap').create({ t: 'pre' })
+    const pre = await g.sdk().collection(name).create({ t: 'pre' })
     await sleep(300)
     const rt = g.galley.realtime
-    const c = g.galley.collections.find('gap')!
+    const c = g.galley.collections.find(name)!
     let release!: () => void
     const held = new Promise<void>((r) => (release = r))
     let heldId = 0
@@ -112,67 +120,34 @@ describe.skipIf(PG_SKIP)('an idle dispatcher and a client arriving mid-read (pos
     })
     await until(() => heldId > 0, 'held id')
     expect(rt.clientCount).toBe(0)
-    // a committed create after it: the idle dispatcher sees a gap and waits for the held transaction
-    await g.sdk().collection('gap').create({ t: 'after' })
+    await g.sdk().collection(name).create({ t: 'after' })
     await sleep(150)
     const got: RealtimeMessage[] = []
-    const client = rt.connect('127.0.0.1', '127.0.0.1', { send: (m) => got.push(m), end: () => {} })
-    rt.setSubscriptions(client.id, '127.0.0.1', undefined, ['gap'])
-    // the held write commits only now, after the client subscribed
+    const client = arrive(rt, got, heldId)
+    rt.setSubscriptions(client.id, '127.0.0.1', undefined, [name])
     release()
     await trxDone
     await sleep(500)
-    const later = await g.sdk().collection('gap').create({ t: 'later' })
+    const later = await g.sdk().collection(name).create({ t: 'later' })
     await until(() => got.some((m) => m.type === 'event' && m.record.id === later.id), 'later event')
     rt.disconnect(client)
+    return { got, heldId }
+  }
+  const transport = (got: RealtimeMessage[]) => ({ send: (m: RealtimeMessage) => got.push(m), end: () => {} })
+
+  it('a client that subscribes while the idle dispatcher waits out a gap receives an event committed after it subscribed', async () => {
+    const { got, heldId } = await arriveDuringAGap('gap', (rt, got) =>
+      rt.connect('127.0.0.1', '127.0.0.1', transport(got)),
+    )
     expect(got.some((m) => m.type === 'event' && m.id === heldId)).toBe(true)
   })
+
   it('a client resuming while the idle dispatcher waits out a gap receives what it resumed for', async () => {
-    await su.collections.create({
-      name: 'gap2',
-      type: 'base',
-      listRule: '',
-      viewRule: '',
-      createRule: '',
-      updateRule: '',
-      fields: [{ name: 't', type: 'text' }],
-    })
-    const pre = await g.sdk().collection('gap2').create({ t: 'pre' })
-    await sleep(300)
-    const rt = g.galley.realtime
-    const c = g.galley.collections.find('gap2')!
-    let release!: () => void
-    const held = new Promise<void>((r) => (release = r))
-    let heldId = 0
-    const trxDone = g.galley.database.db.transaction().execute(async (trx) => {
-      const [e] = await rt.log.appendIn(trx, [
-        { collectionId: c.id, action: 'update', record: { id: pre.id, t: 'held' } },
-      ])
-      heldId = e!.id
-      await held
-    })
-    await until(() => heldId > 0, 'held id')
-    expect(rt.clientCount).toBe(0)
-    // a committed create after it: the idle dispatcher sees a gap and waits for the held transaction
-    await g.sdk().collection('gap2').create({ t: 'after' })
-    await sleep(150)
-    const got: RealtimeMessage[] = []
-    const since = (await rt.log.lastId()) - 2
-    const client = rt.connect(
-      '127.0.0.1',
-      '127.0.0.1',
-      { send: (m) => got.push(m), end: () => {} },
-      { since },
+    // resumes from just before the held event: the held one, the one after it, the later one
+    const { got, heldId } = await arriveDuringAGap('gap2', (rt, got, held) =>
+      rt.connect('127.0.0.1', '127.0.0.1', transport(got), { since: held - 1 }),
     )
-    rt.setSubscriptions(client.id, '127.0.0.1', undefined, ['gap2'])
-    // the held write commits only now, after the client subscribed
-    release()
-    await trxDone
-    await sleep(500)
-    const later = await g.sdk().collection('gap2').create({ t: 'later' })
-    await until(() => got.some((m) => m.type === 'event' && m.record.id === later.id), 'later event')
-    rt.disconnect(client)
-    expect(got.filter((m) => m.type === 'event').map((m) => (m as { id: number }).id)).toEqual([
+    expect(got.filter((m) => m.type === 'event').map((m) => (m.type === 'event' ? m.id : 0))).toEqual([
       heldId,
       heldId + 1,
       heldId + 2,
