@@ -10,6 +10,7 @@ import { EventSource } from 'eventsource'
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { IDLE_READ_INTERVAL_MS } from '../src/realtime/index.js'
+import type { FileStore } from '../src/records/index.js'
 import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
 import { rawStream, sleep, until } from './helpers/sse.js'
 
@@ -124,6 +125,59 @@ for (const { kind, skip } of DB_KINDS) {
         expect(got.map((m) => m.record)).toEqual([empty, forged])
         expect(forged).toEqual(await guest.collection('shadows').getOne(forged.id))
       } finally {
+        await off()
+      }
+    })
+
+    it('announces a write before removing the files it made obsolete (a slow store delays no event)', async () => {
+      await su.collections.create({
+        name: 'docs',
+        type: 'base',
+        listRule: '',
+        viewRule: '',
+        createRule: '',
+        updateRule: '',
+        fields: [
+          { name: 'title', type: 'text' },
+          { name: 'doc', type: 'file', maxSelect: 1, maxSize: 1000 },
+        ],
+      })
+      const records = g.galley.records
+      const real = records.fileStore!
+      let open!: () => void
+      const gate = new Promise<void>((r) => (open = r))
+      const removing: string[] = []
+      // the store as it is, but removals wait for the gate (an S3 store far away)
+      const slow: FileStore = {
+        put: (key, body) => real.put(key, body),
+        putFile: (key, path) => real.putFile(key, path),
+        open: (key, range) => real.open(key, range),
+        stat: (key) => real.stat(key),
+        deletePrefix: (prefix) => real.deletePrefix(prefix),
+        list: (prefix) => real.list(prefix),
+        delete: async (key) => {
+          removing.push(key)
+          await gate
+          return real.delete(key)
+        },
+      }
+      records.useFileStore(slow)
+      const guest = g.sdk()
+      const created = await guest
+        .collection('docs')
+        .create({ title: 'with a file', doc: new File(['hello'], 'hello.txt', { type: 'text/plain' }) })
+      const got: Msg[] = []
+      const off = await guest.collection('docs').subscribe('*', (m) => got.push(m as Msg))
+      try {
+        const update = guest.collection('docs').update(created.id, { doc: null })
+        await until(() => got.length === 1, 'the update event while the removal waits', 1_000)
+        expect(got[0]!.record.doc).toBe('')
+        expect(removing).toHaveLength(1)
+        open()
+        expect((await update).doc).toBe('')
+      } finally {
+        open()
+        records.useFileStore(real)
         await off()
       }
     })

@@ -214,16 +214,19 @@ export class RecordService {
    * Runs a write with its file bookkeeping: files it stored are removed when it fails; files it
    * made obsolete are removed once it committed. Inside a caller's transaction this service cannot
    * know whether that commits: with `opts.files` the caller settles them, else obsolete files are
-   * left for the orphan sweep.
+   * left for the orphan sweep. The write's changes are passed on (`#changed`) as soon as it
+   * succeeded, before any file removal.
    */
-  async #withFiles<T>(
+  async #withFiles<T extends readonly RecordChange[]>(
     opts: RecordOptions,
     run: (files: FileChanges, store: FileStore | undefined) => Promise<T>,
   ): Promise<T> {
     // The transaction's owner settles them (settleFiles), in the one store its writes use.
     if (opts.executor && opts.files) {
       opts.files.store ??= this.fileStore
-      return run(opts.files, opts.files.store)
+      const result = await run(opts.files, opts.files.store)
+      this.#changed(result, opts)
+      return result
     }
     const files = newFileChanges()
     const store = this.fileStore
@@ -234,6 +237,8 @@ export class RecordService {
       await this.#removeFiles(store, files.written, [])
       throw err
     }
+    // announced before the files it made obsolete go (an S3 store's calls must not delay events)
+    this.#changed(result, opts)
     if (!opts.executor) await this.#removeObsolete(store, files)
     return result
   }
@@ -581,7 +586,6 @@ export class RecordService {
         ? created(await save(this.#database.db, files, store))
         : this.#inTransaction(opts, async (trx) => created(await save(trx, files, store)))
     })
-    this.#changed(change, opts)
     return this.#saved(c, change[0].row, request, opts, plan)
   }
 
@@ -612,7 +616,6 @@ export class RecordService {
         return [{ collection: c, action: 'update', row }] as [RecordChange]
       }),
     )
-    this.#changed(change, opts)
     return this.#saved(c, change[0].row, request, opts, plan)
   }
 
@@ -642,6 +645,5 @@ export class RecordService {
         return [...changes, { collection: c, action: 'delete', row: found }] as RecordChange[]
       }),
     )
-    this.#changed(change, opts)
   }
 }
