@@ -27,9 +27,10 @@ import { openWs, until, type WsClient } from './helpers/ws.js'
 function browse(
   url: string,
   accept = 'text/html',
+  localAddress?: string,
 ): Promise<{ status: number; location: string; body: string }> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false, headers: { accept } }, (res) => {
+    get(url, { agent: false, headers: { accept }, ...(localAddress ? { localAddress } : {}) }, (res) => {
       let body = ''
       res.on('data', (d: Buffer) => (body += d.toString()))
       res.on('end', () =>
@@ -155,11 +156,37 @@ for (const { kind, skip } of DB_KINDS) {
       })
       expect(posted.status).toBe(200)
       expect(posted.headers.get('content-type')).toMatch(/^text\/html/)
+      // the first message ended the client's @oauth2 subscription (PocketBase v0.38.2)
+      await new Promise((r) => setTimeout(r, 200))
+      expect(c.frames.filter((f) => f.type === 'message')).toHaveLength(1)
+      expect(await c.request({ type: 'subscribe', topics: [OAUTH2_TOPIC] })).toMatchObject({ type: 'ok' })
+      const again = await fetch(`${g.url}/api/oauth2-redirect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+        body: new URLSearchParams({ state: c.clientId, code: '00123', user: '{"name":{}}' }).toString(),
+      })
+      expect(again.status).toBe(200)
       await until(() => c.frames.filter((f) => f.type === 'message').length === 2, 'the posted message')
       expect(c.frames.filter((f) => f.type === 'message')[1]!.data).toEqual({
         state: c.clientId,
         code: '00123',
       })
+    })
+
+    it('a redirect from another address than the client connected from reaches nobody', async () => {
+      const c = await openWs(g.url, { localAddress: '127.0.0.2' })
+      opened.push(c)
+      expect(await c.request({ type: 'subscribe', topics: [OAUTH2_TOPIC] })).toMatchObject({ type: 'ok' })
+      const url = `${g.url}/api/oauth2-redirect?state=${c.clientId}&code=stolen`
+      expect((await browse(url, 'text/html', '127.0.0.3')).status).toBe(200)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(c.frames.filter((f) => f.type === 'message')).toEqual([])
+      // from the client's own address it arrives
+      expect((await browse(url.replace('stolen', 'mine'), 'text/html', '127.0.0.2')).status).toBe(200)
+      await until(() => c.frames.some((f) => f.type === 'message'), 'the @oauth2 message')
+      expect(c.frames.filter((f) => f.type === 'message').map((f) => f.data)).toEqual([
+        { state: c.clientId, code: 'mine' },
+      ])
     })
 
     it('malformed input is refused with a 400, in PocketBase shape or as a page; others reach only @oauth2 subscribers', async () => {

@@ -446,17 +446,24 @@ export class RealtimeService {
    * Sends `data` on a custom topic (`@oauth2`, or one of the app's own, for hooks) to every client
    * subscribed to exactly that topic (options aside), or only to client `clientId`, on every
    * instance. Record topics are not for this: their messages come from the log, checked against
-   * rules. The message must fit MAX_PUBLISH_BYTES as JSON (400 otherwise).
+   * rules. The message must fit MAX_PUBLISH_BYTES as JSON (400 otherwise). `only.ip`: delivered
+   * only to a client that connected from that address; `only.once`: the client's subscription to
+   * the topic ends with it (the `@oauth2` redirect, as PocketBase v0.38.2).
    */
-  async publish(topic: string, data: unknown, clientId?: string): Promise<void> {
-    const payload = JSON.stringify({ topic, data, clientId })
+  async publish(
+    topic: string,
+    data: unknown,
+    clientId?: string,
+    only: { ip?: string; once?: boolean } = {},
+  ): Promise<void> {
+    const payload = JSON.stringify({ topic, data, clientId, ip: only.ip, once: only.once })
     if (Buffer.byteLength(payload) > MAX_PUBLISH_BYTES)
       throw badRequest(`The message must be at most ${MAX_PUBLISH_BYTES} bytes.`)
     await this.#database.publish(MESSAGE_CHANNEL, payload)
   }
 
   #received(payload: string): void {
-    let m: { topic?: unknown; data?: unknown; clientId?: unknown }
+    let m: { topic?: unknown; data?: unknown; clientId?: unknown; ip?: unknown; once?: unknown }
     try {
       m = JSON.parse(payload) as typeof m
     } catch {
@@ -466,8 +473,11 @@ export class RealtimeService {
     const targets =
       typeof m.clientId === 'string' ? [this.#clients.get(m.clientId)] : [...this.#clients.values()]
     for (const client of targets) {
-      const sub = client?.subscriptions.find((s) => s.name === m.topic)
-      if (client && sub) client.transport.send({ type: 'message', topic: sub.topic, data: m.data })
+      if (!client || (typeof m.ip === 'string' && client.ip !== m.ip)) continue
+      const sub = client.subscriptions.find((s) => s.name === m.topic)
+      if (!sub) continue
+      client.transport.send({ type: 'message', topic: sub.topic, data: m.data })
+      if (m.once === true) client.subscriptions = client.subscriptions.filter((s) => s !== sub)
     }
   }
 

@@ -89,7 +89,8 @@ export function oauth2RedirectRoutes(realtime: RealtimeService) {
       const payload = { state: data.state, code: data.code, ...(data.error ? { error: data.error } : {}) }
       // to the client on whichever instance holds it; a message too large to travel is a 400
       try {
-        await realtime.publish(OAUTH2_TOPIC, payload, data.state)
+        // only to a client that connected from the popup's address, once (PocketBase v0.38.2)
+        await realtime.publish(OAUTH2_TOPIC, payload, data.state, { ip: req.clientIp, once: true })
       } catch (err) {
         if (isGalleyError(err) && err.status < 500) return failurePage(req, reply, err)
         throw err
