@@ -636,7 +636,7 @@ export class RecordService {
 
   async delete(c: Collection, id: string, request: RequestContext, opts: RecordOptions = {}): Promise<void> {
     if (c.type === 'view') throw badRequest('Unsupported collection type.')
-    const change = await this.#withFiles(opts, (files) =>
+    await this.#withFiles(opts, (files) =>
       this.#inTransaction(opts, async (trx) => {
         const found = await this.find(c, id, 'deleteRule', request, trx)
         if (!found) throw notFound()
