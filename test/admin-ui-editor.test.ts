@@ -211,6 +211,42 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     await page.getByText('Columns (').click()
   })
 
+  it('clears the selection when the page, filter, sort or page size changes', async () => {
+    const selectTwo = async () => {
+      const ids = (await tableIds()).slice(0, 2)
+      for (const id of ids) await page.getByLabel(`Select record ${id}`).check()
+      await expect.poll(() => page.getByText('2 selected').count()).toBe(1)
+    }
+    const cleared = async () => {
+      await expect.poll(() => page.getByText(/^\d+ selected$/).count()).toBe(0)
+      expect(await page.getByRole('button', { name: /^Delete selected/ }).count()).toBe(0)
+      expect(await page.locator('tbody td.select input:checked').count()).toBe(0)
+    }
+    await selectTwo()
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('title ~ "B"')
+    await page.getByRole('button', { name: 'Apply filter' }).click()
+    await cleared()
+    await selectTwo()
+    await page.getByRole('button', { name: 'title' }).click()
+    await cleared()
+    await selectTwo()
+    await page.getByLabel('Per page').selectOption('10')
+    await cleared()
+    // four more records make two pages of ten
+    const extra: string[] = []
+    for (let i = 1; i <= 4; i++) extra.push((await api.collection('books').create({ title: `P${i}` })).id)
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('')
+    await page.getByRole('button', { name: 'Apply filter' }).click()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(10)
+    await selectTwo()
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await cleared()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(1)
+    for (const id of extra) await api.collection('books').delete(id)
+    await page.reload()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(7)
+  })
+
   it('deletes three selected records after a confirmation naming how many', async () => {
     const ids = (await api.collection('books').getFullList({ filter: 'title ~ "B"', sort: 'title' })).map(
       (r) => r.id,
