@@ -335,11 +335,20 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     expect(res.status).toBe(200)
     const body = (await res.json()) as { items: { id: string; title: string }[] }
     expect(body.items.map((r) => r.id)).toEqual(shown)
-    // the table's own fields, no more: pages is not a chosen column
-    const fields = new URL(m![1]!).searchParams.get('fields')!.split(',')
+    // the table's own fields, no more: pages is not a chosen column; of the related records, only
+    // their ids and labels
+    const url = new URL(m![1]!)
+    const fields = url.searchParams.get('fields')!.split(',')
     expect(fields).toEqual(expect.arrayContaining(['id', 'title', 'author']))
     expect(fields).not.toContain('pages')
-    expect(Object.keys(body.items[0]!).sort()).toEqual([...fields].sort())
+    expect(url.searchParams.get('expand')).toBe('author,coauthors')
+    expect(sdk).toContain('expand: "author,coauthors"')
+    expect(fields.filter((n) => n.startsWith('expand.')).sort()).toEqual(
+      ['author', 'coauthors'].flatMap((n) => [`expand.${n}.id`, `expand.${n}.name`]).sort(),
+    )
+    expect(Object.keys(body.items[0]!).sort()).toEqual(
+      [...new Set(fields.map((n) => n.split('.')[0]))].sort(),
+    )
     expect(body.items[0]).not.toHaveProperty('pages')
     await page.getByText('Copy query').click()
   })
@@ -400,6 +409,10 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
       .poll(() => again.getByRole('list', { name: 'Chosen coauthors' }).textContent())
       .toMatch(/Neil Gaiman.*Ursula Le Guin/)
     await again.getByRole('button', { name: 'Cancel' }).click()
+    // the table shows them by their labels too
+    const row = page.locator('tbody tr').filter({ has: page.getByLabel(`Select record ${saved.id}`) })
+    await expect.poll(() => row.locator('td[data-field="author"]').textContent()).toBe('Terry Pratchett')
+    expect(await row.locator('td[data-field="coauthors"]').textContent()).toBe('Neil Gaiman, Ursula Le Guin')
   })
 
   it('previews a protected image with a file token', async () => {

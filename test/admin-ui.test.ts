@@ -224,6 +224,8 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
     await panel.getByRole('button', { name: 'Create record' }).click()
     await expect.poll(() => panel.count()).toBe(0)
     await expect.poll(() => main().locator('tbody').textContent()).toContain('First post')
+    // the relation cell names the user, not only the id
+    expect(await main().locator('td[data-field="owner"]').textContent()).toBe('u1@example.com')
 
     const [r] = (await api.collection('posts').getFullList()) as Record<string, unknown>[]
     expect(r).toMatchObject({
