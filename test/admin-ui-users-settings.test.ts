@@ -454,6 +454,10 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
       'document.querySelector("dialog").scrollWidth - document.querySelector("dialog").clientWidth',
     )
     expect(panelOverflow).toBeLessThanOrEqual(0)
+    // the side panel takes the whole width of a phone, with no gap on its left
+    const box = (await page.getByRole('dialog').boundingBox())!
+    expect(Math.abs(box.x)).toBeLessThanOrEqual(1)
+    expect(Math.abs(box.width - page.viewportSize()!.width)).toBeLessThanOrEqual(1)
     await accessible('the user panel at 390 px, dark')
     await page.keyboard.press('Escape')
     await page.emulateMedia({ colorScheme: 'light' })
