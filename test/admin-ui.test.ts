@@ -415,6 +415,8 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
 
     await page.getByRole('button', { name: 'New record' }).click()
     const panel = page.getByRole('dialog')
+    // a new user has nothing to act on yet: the form has email, verified and the password
+    expect(await panel.getByLabel('verified', { exact: true }).count()).toBe(1)
     await panel.getByLabel(/^email/).fill('member@example.com')
     await panel.getByLabel(/^nickname/).fill('Mem')
     await panel.getByLabel('Password', { exact: true }).fill('member pass 123')
