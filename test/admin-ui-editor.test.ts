@@ -413,6 +413,12 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     const row = page.locator('tbody tr').filter({ has: page.getByLabel(`Select record ${saved.id}`) })
     await expect.poll(() => row.locator('td[data-field="author"]').textContent()).toBe('Terry Pratchett')
     expect(await row.locator('td[data-field="coauthors"]').textContent()).toBe('Neil Gaiman, Ursula Le Guin')
+    // a related record without a label is shown by its id
+    const nameless = await authors.create({ name: '' })
+    const anonymous = await api.collection('books').create({ title: 'Anonymous', author: nameless.id })
+    await page.reload()
+    const plain = page.locator('tbody tr').filter({ has: page.getByLabel(`Select record ${anonymous.id}`) })
+    await expect.poll(() => plain.locator('td[data-field="author"]').textContent()).toBe(nameless.id)
   })
 
   it('previews a protected image with a file token', async () => {
