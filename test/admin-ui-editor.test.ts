@@ -211,6 +211,42 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     await page.getByText('Columns (').click()
   })
 
+  it('clears the selection when the page, filter, sort or page size changes', async () => {
+    const selectTwo = async () => {
+      const ids = (await tableIds()).slice(0, 2)
+      for (const id of ids) await page.getByLabel(`Select record ${id}`).check()
+      await expect.poll(() => page.getByText('2 selected').count()).toBe(1)
+    }
+    const cleared = async () => {
+      await expect.poll(() => page.getByText(/^\d+ selected$/).count()).toBe(0)
+      expect(await page.getByRole('button', { name: /^Delete selected/ }).count()).toBe(0)
+      expect(await page.locator('tbody td.select input:checked').count()).toBe(0)
+    }
+    await selectTwo()
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('title ~ "B"')
+    await page.getByRole('button', { name: 'Apply filter' }).click()
+    await cleared()
+    await selectTwo()
+    await page.getByRole('button', { name: 'title' }).click()
+    await cleared()
+    await selectTwo()
+    await page.getByLabel('Per page').selectOption('10')
+    await cleared()
+    // four more records make two pages of ten
+    const extra: string[] = []
+    for (let i = 1; i <= 4; i++) extra.push((await api.collection('books').create({ title: `P${i}` })).id)
+    await page.getByRole('searchbox', { name: 'Filter' }).fill('')
+    await page.getByRole('button', { name: 'Apply filter' }).click()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(10)
+    await selectTwo()
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await cleared()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(1)
+    for (const id of extra) await api.collection('books').delete(id)
+    await page.reload()
+    await expect.poll(() => tableIds().then((ids) => ids.length)).toBe(7)
+  })
+
   it('deletes three selected records after a confirmation naming how many', async () => {
     const ids = (await api.collection('books').getFullList({ filter: 'title ~ "B"', sort: 'title' })).map(
       (r) => r.id,
@@ -299,11 +335,20 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
     expect(res.status).toBe(200)
     const body = (await res.json()) as { items: { id: string; title: string }[] }
     expect(body.items.map((r) => r.id)).toEqual(shown)
-    // the table's own fields, no more: pages is not a chosen column
-    const fields = new URL(m![1]!).searchParams.get('fields')!.split(',')
+    // the table's own fields, no more: pages is not a chosen column; of the related records, only
+    // their ids and labels
+    const url = new URL(m![1]!)
+    const fields = url.searchParams.get('fields')!.split(',')
     expect(fields).toEqual(expect.arrayContaining(['id', 'title', 'author']))
     expect(fields).not.toContain('pages')
-    expect(Object.keys(body.items[0]!).sort()).toEqual([...fields].sort())
+    expect(url.searchParams.get('expand')).toBe('author,coauthors')
+    expect(sdk).toContain('expand: "author,coauthors"')
+    expect(fields.filter((n) => n.startsWith('expand.')).sort()).toEqual(
+      ['author', 'coauthors'].flatMap((n) => [`expand.${n}.id`, `expand.${n}.name`]).sort(),
+    )
+    expect(Object.keys(body.items[0]!).sort()).toEqual(
+      [...new Set(fields.map((n) => n.split('.')[0]))].sort(),
+    )
     expect(body.items[0]).not.toHaveProperty('pages')
     await page.getByText('Copy query').click()
   })
@@ -364,6 +409,16 @@ describe('the dashboard’s editor and records table in Chromium', { timeout: 60
       .poll(() => again.getByRole('list', { name: 'Chosen coauthors' }).textContent())
       .toMatch(/Neil Gaiman.*Ursula Le Guin/)
     await again.getByRole('button', { name: 'Cancel' }).click()
+    // the table shows them by their labels too
+    const row = page.locator('tbody tr').filter({ has: page.getByLabel(`Select record ${saved.id}`) })
+    await expect.poll(() => row.locator('td[data-field="author"]').textContent()).toBe('Terry Pratchett')
+    expect(await row.locator('td[data-field="coauthors"]').textContent()).toBe('Neil Gaiman, Ursula Le Guin')
+    // a related record without a label is shown by its id
+    const nameless = await authors.create({ name: '' })
+    const anonymous = await api.collection('books').create({ title: 'Anonymous', author: nameless.id })
+    await page.reload()
+    const plain = page.locator('tbody tr').filter({ has: page.getByLabel(`Select record ${anonymous.id}`) })
+    await expect.poll(() => plain.locator('td[data-field="author"]').textContent()).toBe(nameless.id)
   })
 
   it('previews a protected image with a file token', async () => {

@@ -90,6 +90,11 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
     const panel = page.getByRole('dialog')
     await expect.poll(() => panel.getByRole('heading', { name: 'Account' }).count()).toBe(1)
     expect(await panel.textContent()).toContain('not verified')
+    // email, verified and password are in one place, the Account section: the form has the rest
+    for (const id of ['input-email', 'input-verified', 'input-password', 'input-passwordConfirm'])
+      expect(await panel.locator(`#${id}`).count(), id).toBe(0)
+    expect(await panel.getByLabel('emailVisibility', { exact: true }).count()).toBe(1)
+    expect(await panel.getByLabel(/^nickname/).inputValue()).toBe('Mem')
     await accessible('the record panel of a user')
   })
 
@@ -98,8 +103,14 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
     await panel.getByRole('button', { name: 'Mark as verified' }).click()
     await status(panel, 'Marked as verified.')
     expect((await api.collection('members').getOne(memberId)).verified).toBe(true)
-    // the panel's own form follows, so its Save would not undo the change
-    expect(await panel.getByLabel('verified', { exact: true }).isChecked()).toBe(true)
+    // the panel's own form has no verified input, so its Save does not undo the change
+    expect(await panel.getByLabel('verified', { exact: true }).count()).toBe(0)
+    await panel.getByRole('button', { name: 'Save changes' }).click()
+    await expect.poll(() => panel.count()).toBe(0)
+    expect((await api.collection('members').getOne(memberId)).verified).toBe(true)
+    await page.getByRole('button', { name: `Edit record ${memberId}` }).click()
+    await expect.poll(() => panel.getByRole('heading', { name: 'Account' }).count()).toBe(1)
+    expect(await panel.textContent()).toContain('Email verified')
     await panel.getByRole('button', { name: 'Mark as unverified' }).click()
     await status(panel, 'Marked as unverified.')
     expect((await api.collection('members').getOne(memberId)).verified).toBe(false)
@@ -454,6 +465,10 @@ describe('users and settings in the dashboard', { timeout: 60_000 }, () => {
       'document.querySelector("dialog").scrollWidth - document.querySelector("dialog").clientWidth',
     )
     expect(panelOverflow).toBeLessThanOrEqual(0)
+    // the side panel takes the whole width of a phone, with no gap on its left
+    const box = (await page.getByRole('dialog').boundingBox())!
+    expect(Math.abs(box.x)).toBeLessThanOrEqual(1)
+    expect(Math.abs(box.width - page.viewportSize()!.width)).toBeLessThanOrEqual(1)
     await accessible('the user panel at 390 px, dark')
     await page.keyboard.press('Escape')
     await page.emulateMedia({ colorScheme: 'light' })

@@ -224,6 +224,8 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
     await panel.getByRole('button', { name: 'Create record' }).click()
     await expect.poll(() => panel.count()).toBe(0)
     await expect.poll(() => main().locator('tbody').textContent()).toContain('First post')
+    // the relation cell names the user, not only the id
+    expect(await main().locator('td[data-field="owner"]').textContent()).toBe('u1@example.com')
 
     const [r] = (await api.collection('posts').getFullList()) as Record<string, unknown>[]
     expect(r).toMatchObject({
@@ -413,6 +415,8 @@ describe('the dashboard at /_/ in Chromium', { timeout: 60_000 }, () => {
 
     await page.getByRole('button', { name: 'New record' }).click()
     const panel = page.getByRole('dialog')
+    // a new user has nothing to act on yet: the form has email, verified and the password
+    expect(await panel.getByLabel('verified', { exact: true }).count()).toBe(1)
     await panel.getByLabel(/^email/).fill('member@example.com')
     await panel.getByLabel(/^nickname/).fill('Mem')
     await panel.getByLabel('Password', { exact: true }).fill('member pass 123')

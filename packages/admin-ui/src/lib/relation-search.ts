@@ -1,5 +1,6 @@
-import type { CollectionModel } from 'pocketbase'
+import type { CollectionField, CollectionModel } from 'pocketbase'
 import { pb } from './pb'
+import { cellText } from './values'
 
 export interface RelationOption {
   readonly id: string
@@ -23,16 +24,17 @@ export function labelFields(target: CollectionModel): string[] {
   return usual.length ? usual : text.slice(0, 3).map((f) => f.name)
 }
 
+/** A record's label: the values of its label fields (`labels`) that are set, joined. */
+const labelOf = (labels: readonly string[], r: Record<string, unknown>): string =>
+  labels
+    .map((n) => r[n])
+    .filter((v) => v !== '' && v !== undefined && v !== null)
+    .map(String)
+    .join(' · ')
+
 function toOptions(target: CollectionModel, items: Record<string, unknown>[]): RelationOption[] {
   const labels = labelFields(target)
-  return items.map((r) => ({
-    id: String(r.id),
-    label: labels
-      .map((n) => r[n])
-      .filter((v) => v !== '' && v !== undefined && v !== null)
-      .map(String)
-      .join(' · '),
-  }))
+  return items.map((r) => ({ id: String(r.id), label: labelOf(labels, r) }))
 }
 
 /** Up to RELATION_SEARCH_LIMIT records of `target` whose id or label fields contain `query`. */
@@ -67,4 +69,48 @@ export async function relationLabels(
     skipTotal: true,
   })
   return new Map(toOptions(target, list.items).map((o) => [o.id, o.label]))
+}
+
+type FindCollection = (idOrName: string) => CollectionModel | undefined
+
+/**
+ * What a records list asks for so that its relation `columns` show labels: `expand` (those of the
+ * columns whose target collection is known, nothing more) and the `fields` entries that keep only
+ * the id and the label fields of each expanded record.
+ */
+export function relationExpand(
+  columns: readonly CollectionField[],
+  find: FindCollection,
+): { expand: string; fields: string[] } {
+  const shown = columns.flatMap((f) => {
+    const target = f.type === 'relation' ? find(String(f.collectionId ?? '')) : undefined
+    return target ? [{ name: f.name, labels: labelFields(target) }] : []
+  })
+  return {
+    expand: shown.map((s) => s.name).join(','),
+    fields: shown.flatMap((s) => ['id', ...s.labels].map((n) => `expand.${s.name}.${n}`)),
+  }
+}
+
+/**
+ * A relation cell's text: the label of each related record that came expanded, else its id (a
+ * record the list could not expand, or one without a label).
+ */
+export function relationCellText(
+  field: CollectionField,
+  value: unknown,
+  expanded: unknown,
+  find: FindCollection,
+): string {
+  const target = find(String(field.collectionId ?? ''))
+  const ids = Array.isArray(value) ? value.map(String) : typeof value === 'string' && value ? [value] : []
+  const records = (Array.isArray(expanded) ? expanded : expanded ? [expanded] : []) as Record<
+    string,
+    unknown
+  >[]
+  if (!target || ids.length === 0 || records.length === 0) return cellText(field, value)
+  const labels = labelFields(target)
+  const byId = new Map(records.map((r) => [String(r.id), labelOf(labels, r)]))
+  const shown = ids.map((id) => byId.get(id) || id)
+  return cellText(field, Array.isArray(value) ? shown : shown[0])
 }

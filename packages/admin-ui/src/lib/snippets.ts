@@ -10,6 +10,8 @@ export interface RecordsQuery {
   readonly perPage: number
   readonly sort: string
   readonly filter: string
+  /** The relation fields whose records come along (`expand`), comma-separated; '' or absent for none. */
+  readonly expand?: string
   readonly fields: string
 }
 
@@ -20,6 +22,7 @@ export function queryString(q: RecordsQuery): string {
     ['perPage', String(q.perPage)],
     ['sort', q.sort],
     ['filter', q.filter],
+    ['expand', q.expand ?? ''],
     ['fields', q.fields],
   ]
   return pairs
@@ -43,6 +46,7 @@ export function sdkSnippet(base: string, collection: string, q: RecordsQuery): s
   const options: string[] = []
   if (q.sort) options.push(`sort: ${JSON.stringify(q.sort)}`)
   if (q.filter) options.push(`filter: ${JSON.stringify(q.filter)}`)
+  if (q.expand) options.push(`expand: ${JSON.stringify(q.expand)}`)
   if (q.fields) options.push(`fields: ${JSON.stringify(q.fields)}`)
   return [
     `import PocketBase from 'pocketbase'`,

@@ -1,7 +1,25 @@
-import type { CollectionField } from 'pocketbase'
+import type { CollectionField, CollectionModel } from 'pocketbase'
 
 /** Fields a record form edits or a table shows (never the auth secrets). */
 export const isSecret = (f: CollectionField) => f.name === 'tokenKey' || f.type === 'password'
+
+/** An auth record's fields that its panel's Account section changes, once the record exists. */
+export const ACCOUNT_FIELDS: readonly string[] = ['email', 'verified']
+
+/**
+ * The fields a record form edits: not the secrets, the autodates or the id; for an existing auth
+ * record not the account fields either (the Account section acts on them, and on the password).
+ */
+export function formFields(collection: CollectionModel, existing: boolean): CollectionField[] {
+  const account = collection.type === 'auth' && existing
+  return collection.fields.filter(
+    (f) =>
+      !isSecret(f) &&
+      f.type !== 'autodate' &&
+      f.name !== 'id' &&
+      !(account && ACCOUNT_FIELDS.includes(f.name)),
+  )
+}
 
 /** `2024-01-02 03:04:05.000Z` (UTC) ⇄ the `2024-01-02T03:04:05` of a datetime-local input. */
 export function dateToInput(v: unknown): string {
