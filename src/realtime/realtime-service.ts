@@ -155,6 +155,8 @@ export class RealtimeService {
   /** PostgreSQL: the pending NOTIFY of `#announced` to the other instances. */
   #notifyTimer: ReturnType<typeof setTimeout> | undefined
   #notifying: Promise<void> = Promise.resolve()
+  /** A wake for the announced writes is queued (`#newest`). */
+  #wakeSoon = false
   #records: RecordService | undefined
   #appending: Promise<void> = Promise.resolve()
   #pending = 0
@@ -287,7 +289,16 @@ export class RealtimeService {
    */
   #newest(id: number): void {
     this.#announced = Math.max(this.#announced, id)
-    this.#wake()
+    // once per turn of the event loop, after the writes that finished in it: a wake per write made
+    // the dispatcher read and deliver one event at a time (a third fewer writes/s with 1,000
+    // subscribers on SQLite)
+    if (!this.#wakeSoon) {
+      this.#wakeSoon = true
+      setImmediate(() => {
+        this.#wakeSoon = false
+        this.#wake()
+      })
+    }
     if (this.#followsAnnounced || this.#notifyTimer) return
     this.#notifyTimer = setTimeout(() => {
       this.#notifyTimer = undefined
