@@ -8,7 +8,7 @@ import type {
   RecordService,
 } from '../records/index.js'
 import type { RequestContext } from '../rules/index.js'
-import { columnKind, type Collection, type CollectionService } from '../schema/index.js'
+import { columnKind, type Collection, type CollectionService, type Field } from '../schema/index.js'
 import {
   EVENT_CHANNEL,
   EventLog,
@@ -115,6 +115,10 @@ export interface RealtimeOptions {
   readonly maxConnectionsPerIp?: number
   readonly pollIntervalMs?: number
 }
+
+/** A field the log never holds (images have it blank): a password hash, an auth record's tokenKey. */
+const isSecret = (c: Collection, f: Field) =>
+  f.type === 'password' || (c.type === 'auth' && f.name === 'tokenKey')
 
 const authKey = (auth: Auth) => (auth ? `${auth.collection.id}/${String(auth.record.id)}` : '')
 
@@ -326,19 +330,13 @@ export class RealtimeService {
   #image(c: Collection, row: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     for (const f of c.fields)
-      out[f.name] =
-        f.type === 'password' || (c.type === 'auth' && f.name === 'tokenKey')
-          ? ''
-          : this.#database.dialect.decode(columnKind(f), row[f.name])
+      out[f.name] = isSecret(c, f) ? '' : this.#database.dialect.decode(columnKind(f), row[f.name])
     return out
   }
 
   /** The image's blanked fields of `c` (`#image`), as one JSON object to merge over a row. */
   #secrets(c: Collection): string {
-    const blank: Record<string, string> = {}
-    for (const f of c.fields)
-      if (f.type === 'password' || (c.type === 'auth' && f.name === 'tokenKey')) blank[f.name] = ''
-    return JSON.stringify(blank)
+    return JSON.stringify(Object.fromEntries(c.fields.filter((f) => isSecret(c, f)).map((f) => [f.name, ''])))
   }
 
   /** Registers a new connection; 429 past the connections allowed to its address. */

@@ -563,28 +563,26 @@ export class RecordService {
     this.#gate(c, 'createRule', request)
     if (!isJsonObject(body)) throw badRequest('Failed to create record.')
     const plan = this.#plan(c, request, opts)
-    const save = (ex: Executor, files: FileChanges, store: FileStore | undefined) =>
-      saveRecord(ex, this.#deps(request, files, store), c, undefined, body as Json)
     const created = (row: RecordRow): [RecordChange] => [{ collection: c, action: 'create', row }]
     // One statement needs no BEGIN/COMMIT around it (on PostgreSQL, two round trips less), unless
-    // something must commit with it and cannot ride along in the same statement.
-    const oneStatement = !opts.executor && createIsOneStatement(c, isSuperuserRequest(request))
+    // something must commit with it that cannot ride along in that statement (InlineCommitting).
     const inline = this.#inline
+    const oneStatement =
+      !opts.executor &&
+      (!this.#onCommitting || inline !== undefined) &&
+      createIsOneStatement(c, isSuperuserRequest(request))
     const change = await this.#withFiles(opts, async (files, store) => {
-      if (oneStatement && inline) {
-        const deps = {
-          ...this.#deps(request, files, store),
-          wrapInsert: (q: CompiledQuery) => inline.wrapInsert(c, q),
-        }
-        const saved = await saveRecord(this.#database.db, deps, c, undefined, body as Json)
-        const { [COMMITTED_COLUMN]: committed, ...row } = saved
-        const change = created(row)
-        inline.written(change[0], committed)
-        return change
-      }
-      return oneStatement && !this.#onCommitting
-        ? created(await save(this.#database.db, files, store))
-        : this.#inTransaction(opts, async (trx) => created(await save(trx, files, store)))
+      const deps = this.#deps(request, files, store)
+      if (!oneStatement)
+        return this.#inTransaction(opts, async (trx) =>
+          created(await saveRecord(trx, deps, c, undefined, body as Json)),
+        )
+      const wrapInsert = inline && ((q: CompiledQuery) => inline.wrapInsert(c, q))
+      const saved = await saveRecord(this.#database.db, { ...deps, wrapInsert }, c, undefined, body as Json)
+      const { [COMMITTED_COLUMN]: committed, ...row } = saved
+      const change = created(row)
+      inline?.written(change[0], committed)
+      return change
     })
     return this.#saved(c, change[0].row, request, opts, plan)
   }
