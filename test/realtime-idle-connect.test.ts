@@ -7,25 +7,37 @@
 import type PocketBase from 'pocketbase'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RealtimeClient, RealtimeMessage, RealtimeService } from '../src/realtime/index.js'
-import { createStore, DB_KINDS, startGalley, type RunningGalley, type TestStore } from './helpers/galley.js'
+import {
+  createStore,
+  DB_KINDS,
+  startGalley,
+  type DbKind,
+  type RunningGalley,
+  type TestStore,
+} from './helpers/galley.js'
 import { sleep, until } from './helpers/sse.js'
 
 const PG_SKIP = DB_KINDS.find((k) => k.kind === 'postgres')!.skip
 
-describe('an idle dispatcher and a client arriving mid-read (sqlite)', () => {
-  let store: TestStore
-  let g: RunningGalley
-  let su: PocketBase
+/** A Galley on `kind` for the enclosing describe block, with a superuser client. */
+function galleyFor(kind: DbKind) {
+  const ctx = {} as { store: TestStore; g: RunningGalley; su: PocketBase }
   beforeAll(async () => {
-    store = await createStore('sqlite')
-    g = await startGalley(store)
-    su = await g.asSuperuser()
+    ctx.store = await createStore(kind)
+    ctx.g = await startGalley(ctx.store)
+    ctx.su = await ctx.g.asSuperuser()
   })
   afterAll(async () => {
-    await g?.close()
-    await store?.cleanup()
+    await ctx.g?.close()
+    await ctx.store?.cleanup()
   })
+  return ctx
+}
+
+describe('an idle dispatcher and a client arriving mid-read (sqlite)', () => {
+  const ctx = galleyFor('sqlite')
   it('a client that subscribes during the poll-turn read receives a write committed after it subscribed', async () => {
+    const { g, su } = ctx
     await su.collections.create({
       name: 'sq',
       type: 'base',
@@ -73,18 +85,7 @@ describe('an idle dispatcher and a client arriving mid-read (sqlite)', () => {
 })
 
 describe.skipIf(PG_SKIP)('an idle dispatcher and a client arriving mid-read (postgres)', () => {
-  let store: TestStore
-  let g: RunningGalley
-  let su: PocketBase
-  beforeAll(async () => {
-    store = await createStore('postgres')
-    g = await startGalley(store)
-    su = await g.asSuperuser()
-  })
-  afterAll(async () => {
-    await g?.close()
-    await store?.cleanup()
-  })
+  const ctx = galleyFor('postgres')
 
   /**
    * With no client connected: an event held uncommitted, a create committed after it (the idle
@@ -95,6 +96,7 @@ describe.skipIf(PG_SKIP)('an idle dispatcher and a client arriving mid-read (pos
     name: string,
     arrive: (rt: RealtimeService, got: RealtimeMessage[], heldId: number) => RealtimeClient,
   ) {
+    const { g, su } = ctx
     await su.collections.create({
       name,
       type: 'base',
